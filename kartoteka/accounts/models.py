@@ -1,0 +1,86 @@
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Team(models.Model):
+    """A group of employees who share a client base (a sales office, a salon branch)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """An employee of the business using Kartoteka.
+
+    The role decides what the user may do; team membership decides which cards they see
+    (see clients.permissions).
+    """
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Administrator")
+        MANAGER = "manager", _("Manager")
+        EMPLOYEE = "employee", _("Employee")
+        READ_ONLY = "readonly", _("Read-only")
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.EMPLOYEE)
+    teams = models.ManyToManyField(
+        Team, blank=True, related_name="members", verbose_name=_("teams")
+    )
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, default="", choices=settings.LANGUAGES
+    )
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role == self.Role.ADMIN or self.is_superuser
+
+    def team_ids(self) -> list[int]:
+        """Ids of the user's teams, cached on the instance for the length of a request."""
+        cached = getattr(self, "_team_ids", None)
+        if cached is None:
+            cached = list(self.teams.values_list("pk", flat=True))
+            self._team_ids = cached
+        return cached
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a hash is stored; the key is shown once, when created."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -1,0 +1,226 @@
+"""Reads of client cards. Every read starts from Client.objects.visible_to(user)."""
+
+import base64
+import binascii
+import datetime
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.dateparse import parse_datetime
+
+from kartoteka.clients.filters import ClientFilterSet
+from kartoteka.clients.models import Client, ContactPoint
+from kartoteka.core.models import ObjectChange
+
+# sort key -> (field, descending)
+SORTS: dict[str, tuple[str, bool]] = {
+    "-number": ("number", True),
+    "number": ("number", False),
+    "name": ("sort_name", False),
+    "-name": ("sort_name", True),
+    "-updated": ("updated_at", True),
+    "actualized": ("actualized_at", False),
+}
+DEFAULT_SORT = "-number"
+
+
+@dataclass
+class Page:
+    """One page of a keyset-paginated list: rows and the cursor of the next page, if any."""
+
+    items: list[Client]
+    next_cursor: str | None
+    sort: str
+
+
+def client_visible(*, user: Any) -> QuerySet[Client]:
+    return Client.objects.visible_to(user)
+
+
+def client_get(*, user: Any, pk: int) -> Client:
+    """The card `pk` if `user` may see it; Http404 otherwise, so existence does not leak."""
+    client = (
+        Client.objects.visible_to(user)
+        .select_related("responsible", "team", "employer", "actualized_by", "created_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if client is None:
+        raise Http404("No such client")
+    return client
+
+
+def client_detail(*, user: Any, pk: int) -> Client:
+    """The card with everything its page shows, in a fixed number of queries."""
+    client = client_get(user=user, pk=pk)
+    people = (
+        Client.objects.visible_to(user)
+        .filter(employer=client, is_archived=False)
+        .order_by("sort_name")
+    )
+    prefetched = Client.objects.prefetch_related(
+        "tags",
+        Prefetch("contacts", queryset=ContactPoint.objects.order_by("kind", "-is_primary", "pk")),
+        Prefetch("people", queryset=people, to_attr="visible_people"),
+    )
+    client = prefetched.select_related(
+        "responsible", "team", "employer", "actualized_by", "created_by"
+    ).get(pk=client.pk)
+    if (
+        client.employer_id
+        and not Client.objects.visible_to(user).filter(pk=client.employer_id).exists()
+    ):
+        client.employer = None  # the company exists but is not this user's to see
+    return client
+
+
+def client_history(*, user: Any, client: Client, limit: int = 50) -> list[ObjectChange]:
+    """The latest recorded changes of a card the user can see (caller fetched it visibly)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(Client)
+    return list(
+        ObjectChange.objects.filter(content_type=content_type, object_id=client.pk).select_related(
+            "actor"
+        )[:limit]
+    )
+
+
+def _encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime.datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error) as exc:
+        raise ValidationError(
+            {"cursor": ValidationError("Invalid cursor.", code="invalid_cursor")}
+        ) from exc
+    if not isinstance(values, list) or len(values) != 2:
+        raise ValidationError({"cursor": ValidationError("Invalid cursor.", code="invalid_cursor")})
+    return values
+
+
+def _after(field: str, descending: bool, value: Any, pk: int) -> Q:
+    """Rows strictly after (value, pk) in the sort order: the keyset condition."""
+    if field == "number":
+        return Q(number__lt=value) if descending else Q(number__gt=value)
+    if field in ("updated_at", "actualized_at") and value is not None:
+        value = parse_datetime(value)
+    op = "lt" if descending else "gt"
+    if field == "actualized_at":
+        # Ascending with never-confirmed cards (NULL) first.
+        if value is None:
+            return Q(actualized_at__isnull=True, pk__gt=pk) | Q(actualized_at__isnull=False)
+        return Q(actualized_at__gt=value) | Q(actualized_at=value, pk__gt=pk)
+    return Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+
+
+def client_list(
+    *,
+    user: Any,
+    filters: Mapping[str, Any] | None = None,
+    sort: str = DEFAULT_SORT,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page:
+    """A page of the cards `user` sees, filtered by ClientFilterSet, keyset-paginated.
+
+    No OFFSET and no COUNT: each page costs the same at row one million as at row one.
+    Raises ValidationError for invalid filters or cursor.
+    """
+    limit = limit or settings.KARTOTEKA_PAGE_SIZE
+    if sort not in SORTS:
+        sort = DEFAULT_SORT
+    field, descending = SORTS[sort]
+    filterset = ClientFilterSet(data=filters or {}, queryset=Client.objects.visible_to(user))
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors.get_json_data())
+    queryset = filterset.qs
+    if cursor:
+        value, pk = _decode_cursor(cursor)
+        queryset = queryset.filter(_after(field, descending, value, int(pk)))
+    if field == "actualized_at":
+        order = [F("actualized_at").asc(nulls_first=True), "pk"]
+    elif field == "number":
+        order = ["-number" if descending else "number"]
+    else:
+        order = [f"-{field}", "-pk"] if descending else [field, "pk"]
+    rows = list(
+        queryset.order_by(*order)
+        .select_related("responsible", "team")
+        .prefetch_related(
+            "tags",
+            Prefetch(
+                "contacts",
+                queryset=ContactPoint.objects.filter(is_primary=True).order_by("kind"),
+                to_attr="primary_contacts",
+            ),
+        )[: limit + 1]
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode_cursor([getattr(last, field), last.pk])
+    return Page(items=rows, next_cursor=next_cursor, sort=sort)
+
+
+def client_find_duplicates(
+    *,
+    user: Any,
+    contacts: Sequence[tuple[str, str]],
+    registration: Mapping[str, str],
+    exclude_pk: int | None = None,
+) -> list[tuple[Client, list[str]]]:
+    """Visible cards sharing a phone, email, messenger or registration number, with reasons.
+
+    Archived cards count too: re-creating an archived client is the commonest duplicate.
+    """
+    condition = Q()
+    wanted_contacts = {(k, v) for k, v in contacts if v and k != "address"}
+    for kind, value in wanted_contacts:
+        condition |= Q(contacts__kind=kind, contacts__normalized=value)
+    wanted_registration = {f: v for f, v in registration.items() if v}
+    for field, value in wanted_registration.items():
+        condition |= Q(**{field: value})
+    if not condition:
+        return []
+    queryset = Client.objects.visible_to(user).filter(condition).distinct()
+    if exclude_pk:
+        queryset = queryset.exclude(pk=exclude_pk)
+    found = list(queryset.prefetch_related("contacts")[:10])
+    result = []
+    for client in found:
+        reasons = [
+            f"{c.get_kind_display()}: {c.value}"
+            for c in client.contacts.all()
+            if (c.kind, c.normalized) in wanted_contacts
+        ]
+        reasons += [
+            f"{Client._meta.get_field(f).verbose_name}: {v}"
+            for f, v in wanted_registration.items()
+            if getattr(client, f) == v
+        ]
+        result.append((client, reasons))
+    return result
+
+
+def company_choices(*, user: Any, query: str = "", limit: int = 20) -> list[Client]:
+    """Company cards the user may link a person to, for pickers."""
+    from kartoteka.search.backends import match_filter
+
+    queryset = Client.objects.visible_to(user).filter(kind=Client.Kind.COMPANY, is_archived=False)
+    condition = match_filter(query) if query else None
+    if condition is not None:
+        queryset = queryset.filter(condition)
+    return list(queryset.order_by("sort_name")[:limit])

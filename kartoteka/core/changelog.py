@@ -1,0 +1,65 @@
+"""The one helper services use to record a change (core.ObjectChange)."""
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from kartoteka.core.context import current_channel, current_request_id
+from kartoteka.core.models import ObjectChange
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The values of `fields` on `obj` as JSON-ready data (foreign keys by id)."""
+    data: dict[str, Any] = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        attname = getattr(field, "attname", name)
+        data[name] = _jsonable(getattr(obj, attname))
+    return data
+
+
+def log_change(
+    *,
+    actor: Any,
+    obj: models.Model,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    message: str = "",
+) -> ObjectChange:
+    """Record one change; call inside the service's transaction. Only changed keys are kept."""
+    before = _jsonable(before or {})
+    after = _jsonable(after or {})
+    if action == ObjectChange.Action.UPDATE:
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        before = {k: v for k, v in before.items() if k in changed}
+        after = {k: v for k, v in after.items() if k in changed}
+    return ObjectChange.objects.create(
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),
+        object_id=obj.pk,
+        object_repr=str(obj)[:300],
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        channel=current_channel(),
+        request_id=current_request_id(),
+        before=before,
+        after=after,
+        message=message,
+    )

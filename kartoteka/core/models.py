@@ -1,0 +1,77 @@
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ObjectChange(models.Model):
+    """One recorded change to a domain object: who, when, through which door, before and after.
+
+    Written only by services through core.changelog, in the same transaction as the change,
+    so the log can never disagree with the data. History, restore, audit and import undo
+    are built on it.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Updated")
+        ARCHIVE = "archive", _("Archived")
+        RESTORE = "restore", _("Restored")
+        DELETE = "delete", _("Deleted")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web")
+        API = "api", _("API")
+        CLI = "cli", _("Command line")
+        SYSTEM = "system", _("System")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.BigIntegerField()
+    object_repr = models.CharField(max_length=300)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.SYSTEM)
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    timestamp = models.DateTimeField(auto_now_add=True, db_index=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    message = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["-timestamp", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["content_type", "object_id", "-timestamp"], name="core_change_object_idx"
+            )
+        ]
+        verbose_name = _("change")
+        verbose_name_plural = _("changes")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.object_repr}"
+
+    @property
+    def changed_fields(self) -> list[str]:
+        keys = set(self.before) | set(self.after)
+        return sorted(k for k in keys if self.before.get(k) != self.after.get(k))
+
+
+class Tag(models.Model):
+    """A label a business puts on cards ("VIP", "wholesale", "salon-2") to group and filter them."""
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    color = models.CharField(_("color"), max_length=7, default="#5b6b7f")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name

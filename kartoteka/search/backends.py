@@ -1,0 +1,86 @@
+"""Finding card ids by the search documents, with the database's own index.
+
+SQLite: FTS5 with the trigram tokenizer (any substring of three or more characters).
+PostgreSQL: LIKE on a pg_trgm GIN index. Queries shorter than three characters, which no
+trigram index can answer, fall back to a prefix match on the indexed sort name.
+"""
+
+import re
+
+import phonenumbers
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+from kartoteka.clients.normalize import digits
+from kartoteka.search.text import variants, words
+
+_PHONEISH = re.compile(r"^[\d\s()+\-.]+$")
+
+
+def _phone_terms(query: str) -> list[str]:
+    """Digit strings to look for when the query is a phone number in any format."""
+    raw_digits = digits(query)
+    terms = [raw_digits]
+    try:
+        number = phonenumbers.parse(query, settings.KARTOTEKA_PHONE_REGION)
+        if phonenumbers.is_possible_number(number):
+            terms.insert(0, f"{number.country_code}{number.national_number}")
+    except phonenumbers.NumberParseException:
+        pass
+    return list(dict.fromkeys(terms))
+
+
+def parse_query(query: str) -> tuple[list[list[str]], str]:
+    """The query as groups of alternatives (all groups must match, any term of a group), plus
+    the leftover too-short text for the prefix fallback."""
+    query = query.strip().lower()
+    if _PHONEISH.match(query) and len(digits(query)) >= 3:
+        return [_phone_terms(query)], ""
+    groups: list[list[str]] = []
+    short: list[str] = []
+    for word in words(query):
+        alternatives = [v for v in variants(word) if len(v) >= 3]
+        if alternatives:
+            groups.append(alternatives)
+        else:
+            short.append(word)
+    return groups, " ".join(short)
+
+
+def _fts_expression(groups: list[list[str]]) -> str:
+    def phrase(term: str) -> str:
+        return '"' + term.replace('"', '""') + '"'
+
+    return " AND ".join("(" + " OR ".join(phrase(t) for t in group) + ")" for group in groups)
+
+
+def match_filter(query: str) -> Q | None:
+    """A Q on Client narrowing to cards matching `query`, or None when the query is empty."""
+    groups, short = parse_query(query)
+    if not groups and not short:
+        return None
+    condition = Q()
+    if groups:
+        if connection.vendor == "sqlite":
+            condition &= Q(
+                pk__in=RawSQL(
+                    "SELECT rowid FROM search_fts WHERE search_fts MATCH %s",
+                    [_fts_expression(groups)],
+                )
+            )
+        else:
+            group_q = Q()
+            for group in groups:
+                alternatives = Q()
+                for term in group:
+                    alternatives |= Q(search_entry__document__contains=term)
+                group_q &= alternatives
+            condition &= group_q
+    if short and not groups:
+        condition &= Q(sort_name__gte=short, sort_name__lt=short + "\uffff")
+    number = digits(query)
+    if number and number == query.strip().lstrip("#") and len(number) <= 12:
+        condition |= Q(number=int(number))
+    return condition

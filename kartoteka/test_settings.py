@@ -1,0 +1,30 @@
+"""Test settings: the real settings with faster, isolated pieces swapped in."""
+
+import os
+
+import dj_database_url
+
+from kartoteka.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LANGUAGE_CODE = "en"
+
+_test_url = os.environ.get("KARTOTEKA_TEST_DATABASE_URL")
+if _test_url:
+    DATABASES = {"default": dj_database_url.parse(_test_url)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": ":memory:",
+            "OPTIONS": {"init_command": "PRAGMA foreign_keys=ON;"},
+            "TEST": {"NAME": ":memory:"},
+        }
+    }

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from kartoteka.api import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="clients:list", permanent=False)),
+    path("accounts/", include("kartoteka.accounts.urls")),
+    path("clients/", include("kartoteka.clients.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
