@@ -111,22 +111,24 @@ def _derive(client: Client) -> None:
     client.sort_name = sort.strip().lower()[:300]
 
 
-def _validate_contacts(client: Client, contacts: list[ContactInput]) -> list[ContactPoint]:
-    """Build and validate contact rows, collecting errors per row: contacts.<i>.<field>."""
+def _validate_contacts(
+    client: Client, contacts: list[ContactInput], existing: Mapping[int, ContactPoint]
+) -> list[ContactPoint]:
+    """Build and validate contact rows, collecting errors per row: contacts.<i>.<field>.
+
+    Inputs whose pk is one of the card's `existing` contacts edit that row; others are new.
+    """
     rows: list[ContactPoint] = []
     errors: dict[str, list[ValidationError]] = {}
     for index, item in enumerate(contacts):
-        row = ContactPoint(
-            client=client,
-            kind=item.kind,
-            value=item.value or "",
-            label=(item.label or "").strip(),
-            is_primary=bool(item.is_primary),
-        )
-        if item.pk:
-            row.pk = item.pk
+        row = existing.get(item.pk or 0) or ContactPoint(client=client)
+        row.kind = item.kind
+        row.value = item.value or ""
+        row.label = (item.label or "").strip()
+        row.is_primary = bool(item.is_primary)
         try:
-            row.full_clean(exclude=["client"])
+            # Uniqueness is the database's job (and the pk of an edited row is its own).
+            row.full_clean(exclude=["client"], validate_unique=False)
         except ValidationError as exc:
             for field, field_errors in exc.error_dict.items():
                 errors.setdefault(f"contacts.{index}.{field}", []).extend(field_errors)
@@ -156,7 +158,9 @@ def _validate_contacts(client: Client, contacts: list[ContactInput]) -> list[Con
     return rows
 
 
-def _validate_card(client: Client, contacts: list[ContactInput]) -> list[ContactPoint]:
+def _validate_card(
+    client: Client, contacts: list[ContactInput], existing: Mapping[int, ContactPoint]
+) -> list[ContactPoint]:
     """Validate the card and its contacts together so the user sees every error at once."""
     errors: dict[str, list[ValidationError]] = {}
     try:
@@ -164,7 +168,7 @@ def _validate_card(client: Client, contacts: list[ContactInput]) -> list[Contact
     except ValidationError as exc:
         errors.update(exc.error_dict)
     try:
-        rows = _validate_contacts(client, contacts)
+        rows = _validate_contacts(client, contacts, existing)
     except ValidationError as exc:
         errors.update(exc.error_dict)
     if errors:
@@ -251,14 +255,13 @@ def client_create(
     _check_assignment(actor, client, None)
     _check_employer(actor, client)
     _derive(client)
-    rows = _validate_card(client, _contact_inputs(contacts))
+    rows = _validate_card(client, _contact_inputs(contacts), {})
     if not allow_duplicates:
         _check_duplicates(actor, client, rows)
     client.number = _next_number()
     client.save()
     for row in rows:
         row.client = client
-        row.pk = None
     ContactPoint.objects.bulk_create(rows)
     if tags:
         client.tags.set(tags)
@@ -304,6 +307,25 @@ def client_update(
     by someone else since, ValidationError, PermissionDenied, DuplicateClients.
     """
     permissions.ensure_can_change_client(actor, client)
+    saved_state = client.__dict__.copy()
+    try:
+        return _update(actor, client, expected_version, data, contacts, tags, allow_duplicates)
+    except Exception:
+        # The transaction rolls back; leave the caller's instance as it was, too.
+        client.__dict__.clear()
+        client.__dict__.update(saved_state)
+        raise
+
+
+def _update(
+    actor: User,
+    client: Client,
+    expected_version: int | None,
+    data: Mapping[str, Any],
+    contacts: Sequence[ContactInput | Mapping[str, Any]] | None,
+    tags: Sequence[Tag] | None,
+    allow_duplicates: bool,
+) -> Client:
     before = _full_snapshot(client)
     previous = Client.objects.get(pk=client.pk)
     _bump_version(client, expected_version)
@@ -313,12 +335,9 @@ def client_update(
     _derive(client)
     rows: list[ContactPoint] | None = None
     if contacts is not None:
-        inputs = _contact_inputs(contacts)
-        own_ids = set(client.contacts.values_list("pk", flat=True))
-        for item in inputs:
-            if item.pk and item.pk not in own_ids:
-                item.pk = None  # an id from another card is treated as a new contact
-        rows = _validate_card(client, inputs)
+        # An id that is not one of this card's contacts is treated as a new contact.
+        existing = {c.pk: c for c in client.contacts.all()}
+        rows = _validate_card(client, _contact_inputs(contacts), existing)
     else:
         client.full_clean(exclude=["number"])
     if not allow_duplicates:
