@@ -202,14 +202,31 @@ def _check_employer(actor: User, client: Client) -> None:
         )
 
 
-def _check_duplicates(actor: User, client: Client, rows: list[ContactPoint]) -> None:
+DUPLICATE_KEYS = ("inn", "ogrn", "edrpou", "rnokpp", "uscc", "vat_number")
+
+
+def _check_duplicates(
+    actor: User,
+    client: Client,
+    rows: list[ContactPoint],
+    previous: Client | None = None,
+    known_contacts: frozenset[tuple[str, str]] = frozenset(),
+) -> None:
+    """Raise DuplicateClients for values other visible cards share.
+
+    On an update only new or changed values are checked: a duplicate the user already
+    accepted must not block every later edit of the card.
+    """
+    contacts = [
+        (r.kind, r.normalized) for r in rows if (r.kind, r.normalized) not in known_contacts
+    ]
+    registration = {
+        f: getattr(client, f)
+        for f in DUPLICATE_KEYS
+        if previous is None or getattr(previous, f) != getattr(client, f)
+    }
     duplicates = client_find_duplicates(
-        user=actor,
-        contacts=[(r.kind, r.normalized) for r in rows],
-        registration={
-            f: getattr(client, f) for f in ("inn", "ogrn", "edrpou", "rnokpp", "uscc", "vat_number")
-        },
-        exclude_pk=client.pk,
+        user=actor, contacts=contacts, registration=registration, exclude_pk=client.pk
     )
     if duplicates:
         raise DuplicateClients(duplicates)
@@ -328,6 +345,7 @@ def _update(
 ) -> Client:
     before = _full_snapshot(client)
     previous = Client.objects.get(pk=client.pk)
+    known_contacts = frozenset(client.contacts.values_list("kind", "normalized"))
     _bump_version(client, expected_version)
     _apply(client, data)
     _check_assignment(actor, client, previous)
@@ -341,7 +359,7 @@ def _update(
     else:
         client.full_clean(exclude=["number"])
     if not allow_duplicates:
-        _check_duplicates(actor, client, rows if rows is not None else list(client.contacts.all()))
+        _check_duplicates(actor, client, rows or [], previous, known_contacts)
     client.save()
     if rows is not None:
         keep = [r.pk for r in rows if r.pk]

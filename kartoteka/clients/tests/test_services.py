@@ -406,3 +406,32 @@ def test_tags_are_reused_case_insensitively(alice):
 
     assert [t.name for t in first] == ["VIP", "опт"]
     assert second == [first[0]]
+
+
+def test_accepted_duplicate_does_not_block_later_edits_but_new_one_does(alice):
+    first = make_person(alice, contacts=[{"kind": "phone", "value": "+79161234567"}])
+    other = make_person(alice, contacts=[{"kind": "email", "value": "other@mail.ru"}])
+    second = client_create(
+        actor=alice,
+        data={"kind": "person", "last_name": "Петров"},
+        contacts=[{"kind": "phone", "value": "+79161234567"}],
+        allow_duplicates=True,
+    )
+
+    client_update(actor=alice, client=second, expected_version=None, data={"notes": "ok"})
+    with pytest.raises(DuplicateClients) as exc:
+        client_update(
+            actor=alice,
+            client=second,
+            expected_version=None,
+            data={},
+            contacts=[
+                {"kind": "phone", "value": "+79161234567"},
+                {"kind": "email", "value": "OTHER@mail.ru"},
+            ],
+        )
+
+    assert [c.pk for c, _ in exc.value.duplicates] == [other.pk]
+    assert first.pk != other.pk
+    second.refresh_from_db()
+    assert second.contacts.count() == 1

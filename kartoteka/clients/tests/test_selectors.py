@@ -1,0 +1,179 @@
+import datetime
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+from kartoteka.clients.selectors import client_detail, client_get, client_list
+from kartoteka.clients.services import client_actualize, client_archive, tags_from_names
+from kartoteka.clients.tests.factories import make_company, make_person
+
+
+def names(page) -> list[str]:
+    return [c.display_name for c in page.items]
+
+
+@pytest.fixture
+def cards(alice, bob, charlie, mallory):
+    return {
+        "alice": make_person(alice, last_name="Алексеева", first_name="Анна"),
+        "bob": make_person(bob, last_name="Борисов", first_name="Борис"),
+        "charlie": make_person(charlie, last_name="Чернов", first_name="Чарльз"),
+        "mallory": make_company(mallory, legal_name="ООО Марс", short_name="Марс"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        ("ada", {"alice", "bob", "charlie", "mallory"}),
+        ("alice", {"alice", "bob", "mallory"}),
+        ("bob", {"alice", "bob", "mallory"}),
+        ("mallory", {"alice", "bob", "mallory"}),
+        ("rita", {"alice", "bob", "mallory"}),
+        ("charlie", {"charlie"}),
+    ],
+)
+def test_list_shows_only_cards_the_user_may_see(users, cards, user, expected):
+    page = client_list(user=users[user], filters={})
+
+    assert {c.pk for c in page.items} == {cards[name].pk for name in expected}
+
+
+def test_card_outside_team_answers_404(users, cards):
+    with pytest.raises(Http404):
+        client_get(user=users["alice"], pk=cards["charlie"].pk)
+
+    assert client_get(user=users["ada"], pk=cards["charlie"].pk) == cards["charlie"]
+
+
+def test_employee_sees_own_card_without_team(db):
+    from kartoteka.accounts.services import user_create
+
+    loner = user_create(actor=None, username="loner", password="x", role="employee")
+    own = make_person(loner)
+    other = make_person(user_create(actor=None, username="other", password="x"))
+
+    assert [c.pk for c in client_list(user=loner, filters={}).items] == [own.pk]
+    with pytest.raises(Http404):
+        client_get(user=loner, pk=other.pk)
+
+
+def test_archived_cards_are_hidden_unless_asked(alice):
+    kept = make_person(alice, last_name="Живой")
+    gone = make_person(alice, last_name="Архивный")
+    client_archive(actor=alice, client=gone)
+
+    assert [c.pk for c in client_list(user=alice, filters={}).items] == [kept.pk]
+    assert [c.pk for c in client_list(user=alice, filters={"archived": "yes"}).items] == [gone.pk]
+    assert len(client_list(user=alice, filters={"archived": "all"}).items) == 2
+
+
+def test_filters_by_kind_status_tag_and_team(alice, mallory, north):
+    vip = tags_from_names(actor=alice, names=["VIP"])
+    person = make_person(alice, status="key")
+    company = make_company(alice, status="active")
+    from kartoteka.clients.services import client_update
+
+    client_update(actor=alice, client=company, expected_version=None, data={}, tags=vip)
+
+    assert [c.pk for c in client_list(user=alice, filters={"kind": "company"}).items] == [
+        company.pk
+    ]
+    assert [c.pk for c in client_list(user=alice, filters={"status": ["key"]}).items] == [person.pk]
+    assert [c.pk for c in client_list(user=alice, filters={"tag": [vip[0].pk]}).items] == [
+        company.pk
+    ]
+    assert len(client_list(user=alice, filters={"team": north.pk}).items) == 2
+
+
+def test_invalid_filter_is_a_validation_error(alice):
+    with pytest.raises(ValidationError):
+        client_list(user=alice, filters={"status": ["nonsense"]})
+
+
+def test_date_filters(alice):
+    with time_machine.travel(datetime.datetime(2025, 1, 10, 12, tzinfo=datetime.UTC)):
+        old = make_person(alice, last_name="Старый")
+    with time_machine.travel(datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.UTC)):
+        new = make_person(alice, last_name="Новый")
+        client_actualize(actor=alice, client=new)
+
+    created_2026 = client_list(user=alice, filters={"created_from": "2026-01-01"})
+    stale = client_list(user=alice, filters={"actualized_to": "2026-01-01"})
+    confirmed = client_list(user=alice, filters={"actualized_from": "2026-05-01"})
+
+    assert [c.pk for c in created_2026.items] == [new.pk]
+    assert [c.pk for c in stale.items] == [old.pk]
+    assert [c.pk for c in confirmed.items] == [new.pk]
+
+
+@pytest.mark.parametrize("sort", ["-number", "number", "name", "-name", "-updated", "actualized"])
+def test_keyset_pages_visit_every_card_once_in_order(alice, sort):
+    surnames = ["Яковлев", "Абрамов", "Морозов", "Абрамов", "Ершов", "Павлов", "Зуев"]
+    made = [make_person(alice, last_name=s) for s in surnames]
+    client_actualize(actor=alice, client=made[2])
+    client_actualize(actor=alice, client=made[5])
+
+    seen = []
+    cursor = None
+    for _ in range(10):
+        page = client_list(user=alice, filters={}, sort=sort, cursor=cursor, limit=2)
+        seen.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert sorted(c.pk for c in seen) == sorted(c.pk for c in made)
+    full = client_list(user=alice, filters={}, sort=sort, limit=100).items
+    assert [c.pk for c in seen] == [c.pk for c in full]
+    if sort == "name":
+        assert [c.sort_name.split()[0] for c in full] == sorted(s.lower() for s in surnames)
+
+
+def test_garbage_cursor_is_a_validation_error(alice):
+    with pytest.raises(ValidationError):
+        client_list(user=alice, filters={}, cursor="not-a-cursor")
+
+
+def test_list_query_count_does_not_grow_with_rows(alice, django_assert_num_queries):
+    tags = tags_from_names(actor=alice, names=["A", "B"])
+    from kartoteka.clients.services import client_update
+
+    for _ in range(2):
+        client = make_person(
+            alice,
+            contacts=[
+                {"kind": "phone", "value": "+79161111111"},
+                {"kind": "email", "value": "a@b.ru"},
+            ],
+        )
+        client_update(actor=alice, client=client, expected_version=None, data={}, tags=tags)
+    alice = type(alice).objects.get(pk=alice.pk)
+    with django_assert_num_queries(4):  # teams, clients, tags, contacts
+        assert len(client_list(user=alice, filters={}).items) == 2
+    for _ in range(5):
+        make_person(alice)
+    alice = type(alice).objects.get(pk=alice.pk)
+    with django_assert_num_queries(4):
+        assert len(client_list(user=alice, filters={}).items) == 7
+
+
+def test_detail_lists_only_visible_people_of_a_company(alice, charlie, ada):
+    company = make_company(ada, responsible=alice, team=None)
+    visible = make_person(alice, employer=company)
+    make_person(ada, employer=company, responsible=charlie, team=None)
+
+    detail = client_detail(user=alice, pk=company.pk)
+
+    assert [p.pk for p in detail.visible_people] == [visible.pk]
+    assert len(client_detail(user=ada, pk=company.pk).visible_people) == 2
+
+
+def test_detail_hides_employer_the_user_cannot_see(alice, charlie, ada):
+    hidden = make_company(ada, responsible=charlie, team=None)
+    person = make_person(ada, responsible=alice, team=None, employer=hidden)
+
+    assert client_detail(user=alice, pk=person.pk).employer is None
+    assert client_detail(user=ada, pk=person.pk).employer == hidden
