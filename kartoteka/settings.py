@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tasks",
     "django_tasks_db",
+    # ninja's templates and static files: the API docs page is served locally, not from a CDN.
+    "ninja",
     "kartoteka.core",
     "kartoteka.accounts",
     "kartoteka.clients",
@@ -143,7 +145,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
+            "NAME": str(SQLITE_PATH),
             "OPTIONS": {
                 # A server, not a desktop file: readers never block the writer (WAL), writers
                 # take the lock up front so they queue instead of failing mid-transaction.

@@ -6,6 +6,7 @@ report the same message.
 """
 
 import re
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 from django.conf import settings
@@ -19,6 +20,9 @@ from stdnum.ru import inn as ru_inn
 from stdnum.ru import ogrn as ru_ogrn
 from stdnum.ua import edrpou as ua_edrpou
 from stdnum.ua import rntrc as ua_rntrc
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _DIGITS = re.compile(r"\D+")
 
@@ -90,7 +94,7 @@ def normalize_messenger(kind: str, value: str) -> str:
     return raw.lstrip("@").lower()
 
 
-def _stdnum_check(module, value: str, message: str, code: str) -> str:
+def _stdnum_check(module: Any, value: str, message: "StrOrPromise", code: str) -> str:
     compact = module.compact(value)
     try:
         module.validate(compact)

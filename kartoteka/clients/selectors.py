@@ -64,11 +64,12 @@ def client_detail(*, user: Any, pk: int) -> Client:
         .filter(employer=client, is_archived=False)
         .order_by("sort_name")
     )
-    prefetched = Client.objects.prefetch_related(
+    lookups: list[Any] = [
         "tags",
         Prefetch("contacts", queryset=ContactPoint.objects.order_by("kind", "-is_primary", "pk")),
         Prefetch("people", queryset=people, to_attr="visible_people"),
-    )
+    ]
+    prefetched = Client.objects.prefetch_related(*lookups)
     client = prefetched.select_related(
         "responsible", "team", "employer", "actualized_by", "created_by"
     ).get(pk=client.pk)
@@ -175,6 +176,10 @@ def client_list(
     return Page(items=rows, next_cursor=next_cursor, sort=sort)
 
 
+def _verbose_name(field: str) -> str:
+    return str(Client._meta.get_field(field).verbose_name)  # type: ignore[union-attr]
+
+
 def client_find_duplicates(
     *,
     user: Any,
@@ -207,7 +212,7 @@ def client_find_duplicates(
             if (c.kind, c.normalized) in wanted_contacts
         ]
         reasons += [
-            f"{Client._meta.get_field(f).verbose_name}: {v}"
+            f"{_verbose_name(f)}: {v}"
             for f, v in wanted_registration.items()
             if getattr(client, f) == v
         ]
