@@ -145,11 +145,17 @@ def client_list(
     field, descending = SORTS[sort]
     filterset = ClientFilterSet(data=filters or {}, queryset=Client.objects.visible_to(user))
     if not filterset.is_valid():
-        raise ValidationError(filterset.errors.get_json_data())
+        raise ValidationError(filterset.errors.as_data())
     queryset = filterset.qs
     if cursor:
         value, pk = _decode_cursor(cursor)
-        queryset = queryset.filter(_after(field, descending, value, int(pk)))
+        try:
+            queryset = queryset.filter(_after(field, descending, value, int(pk)))
+        except (TypeError, ValueError) as exc:
+            # A cursor of another sort order, or one edited by hand: a client error, not a 500.
+            raise ValidationError(
+                {"cursor": ValidationError("Invalid cursor.", code="invalid_cursor")}
+            ) from exc
     if field == "actualized_at":
         order = [F("actualized_at").asc(nulls_first=True), "pk"]
     elif field == "number":
