@@ -9,6 +9,7 @@
 
 from typing import Any
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest
 from django.utils import translation
 from ninja import NinjaAPI, Swagger
@@ -70,7 +71,9 @@ class KartotekaAPI(NinjaAPI):
         # authenticates each operation itself and answers 401 in its own shape instead of
         # redirecting to the login form. The schema and docs describe no data and stay open.
         for pattern in patterns:
-            pattern.callback.login_required = False
+            callback = getattr(pattern, "callback", None)
+            if callback is not None:
+                login_not_required(callback)
         return patterns
 
 

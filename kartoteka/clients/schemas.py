@@ -14,7 +14,13 @@ from pydantic import ConfigDict
 from kartoteka.clients import permissions
 from kartoteka.clients.models import Client, ContactPoint
 
-Blank = Literal[""]
+# The models' choices spelt out as literals: OpenAPI inlines them, where enums named alike
+# (Client.Kind, ContactPoint.Kind) would overwrite each other's schema. A test keeps them equal.
+ClientKind = Literal["person", "company"]
+ClientStatus = Literal["lead", "active", "key", "inactive"]
+FamilyStatus = Literal["", "single", "married", "partnership", "divorced", "widowed"]
+CompanySize = Literal["", "1-10", "11-50", "51-250", "251-1000", "1000+"]
+ContactKind = Literal["phone", "email", "telegram", "whatsapp", "viber", "wechat", "address"]
 ArchivedChoice = Literal["no", "yes", "all"]
 SortChoice = Literal["-number", "number", "name", "-name", "-updated", "actualized"]
 
@@ -175,14 +181,14 @@ class ContactIn(_In):
     id: int | None = Field(
         None, description="In a card's full contact list: the contact being kept or changed."
     )
-    kind: ContactPoint.Kind
+    kind: ContactKind
     value: str
     label: str = ""
     is_primary: bool = False
 
 
 class ContactPatch(_In):
-    kind: ContactPoint.Kind | None = None
+    kind: ContactKind | None = None
     value: str | None = None
     label: str | None = None
     is_primary: bool | None = None
@@ -191,7 +197,7 @@ class ContactPatch(_In):
 class _ClientFields(_In):
     """The editable fields of a card; every one optional, only those sent are used."""
 
-    status: Client.Status | None = None
+    status: ClientStatus | None = None
     responsible: int | None = Field(None, description="User id; null for nobody.")
     team: int | None = Field(None, description="Team id; null for none.")
     employer: int | None = Field(None, description="Company card id (people only).")
@@ -201,7 +207,7 @@ class _ClientFields(_In):
     first_name: str | None = None
     middle_name: str | None = None
     birth_date: datetime.date | None = None
-    family_status: Client.FamilyStatus | Blank | None = None
+    family_status: FamilyStatus | None = None
     workplace: str | None = None
     position: str | None = None
     company_role: str | None = None
@@ -218,7 +224,7 @@ class _ClientFields(_In):
     uscc: str | None = None
     vat_number: str | None = None
     industry: str | None = None
-    size: Client.Size | Blank | None = None
+    size: CompanySize | None = None
     website: str | None = None
     legal_address: str | None = None
     postal_address: str | None = None
@@ -228,14 +234,14 @@ class _ClientFields(_In):
 
 
 class ClientIn(_ClientFields):
-    kind: Client.Kind = Client.Kind.PERSON
+    kind: ClientKind = "person"
     tags: list[str] = Field(default_factory=list, description="Tag names; missing ones are made.")
     contacts: list[ContactIn] = Field(default_factory=list)
 
 
 class ClientPatch(_ClientFields):
     version: int = Field(description="The version you read; 409 when the card changed since.")
-    kind: Client.Kind | None = None
+    kind: ClientKind | None = None
     tags: list[str] | None = Field(None, description="When given, the card's full tag list.")
     contacts: list[ContactIn] | None = Field(
         None,
@@ -250,8 +256,8 @@ class ClientFilters(Schema):
     q: str | None = Field(
         None, description="Search: name fragment, phone digits, email, number, INN…"
     )
-    kind: Client.Kind | None = None
-    status: list[Client.Status] = Field(default_factory=list, description="Repeatable.")
+    kind: ClientKind | None = None
+    status: list[ClientStatus] = Field(default_factory=list, description="Repeatable.")
     tag: list[str] = Field(default_factory=list, description="Tag name or id; repeatable.")
     responsible: int | None = Field(None, description="User id.")
     team: int | None = Field(None, description="Team id.")

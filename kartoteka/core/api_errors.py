@@ -59,7 +59,7 @@ def django_field_errors(exc: DjangoValidationError) -> list[dict[str, Any]]:
     """Per-field errors of a django ValidationError; non-field errors have field None."""
     result = []
     if hasattr(exc, "error_dict"):
-        items = exc.error_dict.items()
+        items: list[tuple[str, list[DjangoValidationError]]] = list(exc.error_dict.items())
     else:
         items = [(NON_FIELD_ERRORS, exc.error_list)]
     for field, errors in items:

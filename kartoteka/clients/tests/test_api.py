@@ -949,3 +949,27 @@ def test_update_through_services_keeps_api_version_semantics(alice, api_client_f
     assert response.status_code == 409
     card.refresh_from_db()
     assert card.notes == "через веб"
+
+
+def test_schema_choices_match_the_models():
+    from typing import get_args
+
+    from kartoteka.clients import schemas
+
+    assert set(get_args(schemas.ClientKind)) == set(Client.Kind.values)
+    assert set(get_args(schemas.ClientStatus)) == set(Client.Status.values)
+    assert set(get_args(schemas.FamilyStatus)) == {"", *Client.FamilyStatus.values}
+    assert set(get_args(schemas.CompanySize)) == {"", *Client.Size.values}
+    assert set(get_args(schemas.ContactKind)) == set(ContactPoint.Kind.values)
+
+
+def test_openapi_enums_are_the_right_ones():
+    schema = DjangoClient().get("/api/v1/openapi.json").json()
+    parameters = {p["name"]: p["schema"] for p in schema["paths"][URL]["get"]["parameters"]}
+    client_in = schema["components"]["schemas"]["ClientIn"]["properties"]
+    contact_in = schema["components"]["schemas"]["ContactIn"]["properties"]
+
+    assert parameters["kind"]["anyOf"][0]["enum"] == ["person", "company"]
+    assert parameters["status"]["items"]["enum"] == ["lead", "active", "key", "inactive"]
+    assert client_in["kind"]["enum"] == ["person", "company"]
+    assert contact_in["kind"]["enum"][:2] == ["phone", "email"]
