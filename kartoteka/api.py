@@ -7,11 +7,16 @@
   this server (no CDN).
 """
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.urls import Resolver404, path, resolve
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
@@ -25,7 +30,7 @@ from kartoteka.clients.api import (
     version_conflict_handler,
 )
 from kartoteka.clients.api import router as clients_router
-from kartoteka.core.api_errors import CsrfFailed, install_error_handlers
+from kartoteka.core.api_errors import CsrfFailed, error_response, install_error_handlers
 
 
 class TokenAuth(HttpBearer):
@@ -65,16 +70,57 @@ session_auth = CsrfSessionAuth()
 
 
 class KartotekaAPI(NinjaAPI):
+    """ninja's API, with every answer under /api/v1/ in the one error shape.
+
+    ninja answers a wrong method with a plain-text 405 and its root with Django's HTML 404,
+    and an unknown path would reach Django's HTML 404 too; these become JSON here.
+    """
+
     def _get_urls(self) -> list[Any]:
         patterns = super()._get_urls()
-        # The site requires a login for every page (LoginRequiredMiddleware); the API
-        # authenticates each operation itself and answers 401 in its own shape instead of
-        # redirecting to the login form. The schema and docs describe no data and stay open.
+        unknown = csrf_exempt(self._unknown_endpoint)
+        patterns.append(path("<path:rest>", unknown, name="unknown-endpoint"))
         for pattern in patterns:
             callback = getattr(pattern, "callback", None)
-            if callback is not None:
-                login_not_required(callback)
+            if callback is None:
+                continue
+            pattern.callback = self._in_error_shape(callback)
+            # The site requires a login for every page (LoginRequiredMiddleware); the API
+            # authenticates each operation itself and answers 401 rather than redirecting to
+            # the login form. The schema and docs describe no data and stay open.
+            login_not_required(pattern.callback)
         return patterns
+
+    def _in_error_shape(self, view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                response = view(request, *args, **kwargs)
+            except Http404:
+                return error_response(self, request, 404, _("Not found."), "not_found")
+            if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
+                allowed = response.get("Allow", "")
+                response = error_response(
+                    self, request, 405, _("Method not allowed."), "method_not_allowed"
+                )
+                response["Allow"] = allowed
+            return response
+
+        return wrapped
+
+    def _unknown_endpoint(self, request: HttpRequest, rest: str) -> HttpResponse:
+        if not request.path_info.endswith("/"):
+            # Like APPEND_SLASH, but 308 keeps the method and body of a POST or PATCH.
+            try:
+                match = resolve(request.path_info + "/")
+            except Resolver404:
+                match = None
+            if match is not None and match.url_name != "unknown-endpoint":
+                location = request.path + "/"
+                if request.META.get("QUERY_STRING"):
+                    location += "?" + request.META["QUERY_STRING"]
+                return HttpResponsePermanentRedirect(location, preserve_request=True)
+        return error_response(self, request, 404, _("No such API endpoint."), "not_found")
 
 
 api = KartotekaAPI(

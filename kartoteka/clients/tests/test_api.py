@@ -973,3 +973,32 @@ def test_openapi_enums_are_the_right_ones():
     assert parameters["status"]["items"]["enum"] == ["lead", "active", "key", "inactive"]
     assert client_in["kind"]["enum"] == ["person", "company"]
     assert contact_in["kind"]["enum"][:2] == ["phone", "email"]
+
+
+def test_wrong_method_and_unknown_paths_answer_in_the_error_shape(alice, api_client_for):
+    card = make_person(alice)
+    api = api_client_for(alice)
+
+    wrong_method = send(api, "put", card_url(card), {"version": 1})
+    unknown = api.get("/api/v1/no-such-thing/")
+    unknown_post = send(DjangoClient(enforce_csrf_checks=True), "post", "/api/v1/nothing", {})
+    root = api.get("/api/v1/")
+
+    assert wrong_method.status_code == 405
+    assert_error_shape(wrong_method.json(), "method_not_allowed")
+    assert set(wrong_method["Allow"].split(", ")) == {"GET", "PATCH"}
+    for response in (unknown, unknown_post, root):
+        assert response.status_code == 404
+        assert_error_shape(response.json(), "not_found")
+    card.refresh_from_db()
+    assert card.version == 1
+
+
+def test_missing_trailing_slash_redirects_keeping_the_method(alice, api_client_for):
+    api = api_client_for(alice)
+
+    response = send(api, "post", "/api/v1/clients?allow_duplicates=true", {"kind": "person"})
+
+    assert response.status_code == 308
+    assert response["Location"] == "/api/v1/clients/?allow_duplicates=true"
+    assert Client.objects.count() == 0
