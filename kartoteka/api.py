@@ -1,6 +1,6 @@
 """The REST API: /api/v1/, token and session auth, one error shape. Routers live in each app.
 
-- Token: `Authorization: Bearer <key>` (keys from /api/v1/me/tokens or the web profile).
+- Token: `Authorization: Bearer <key>`; keys are issued by POST /api/v1/me/tokens.
 - Session: the web login cookie, for scripts in the browser; unsafe methods need the
   X-CSRFToken header, as forms do.
 - OpenAPI at /api/v1/openapi.json, the interactive docs at /api/v1/docs, both served from
