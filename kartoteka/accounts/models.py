@@ -61,6 +61,22 @@ class User(AbstractUser):
             self._team_ids = cached
         return cached
 
+    def team_member_ids(self) -> list[int]:
+        """Ids of everyone sharing a team with the user (the user included), cached."""
+        cached = getattr(self, "_team_member_ids", None)
+        if cached is None:
+            through = User.teams.through
+            cached = sorted(
+                set(
+                    through.objects.filter(team_id__in=self.team_ids()).values_list(
+                        "user_id", flat=True
+                    )
+                )
+                | {self.pk}
+            )
+            self._team_member_ids = cached
+        return cached
+
 
 class ApiToken(models.Model):
     """A personal API token. Only a hash is stored; the key is shown once, when created."""

@@ -39,13 +39,17 @@ def person_display_name(last_name: str, first_name: str, middle_name: str) -> st
 class ClientQuerySet(models.QuerySet["Client"]):
     def visible_to(self, user: Any) -> "ClientQuerySet":
         """Cards `user` may see: administrators all; others those they are responsible for
-        and those of their teams. Anonymous and inactive users see none."""
+        and those of their teams; managers also those any member of their teams is
+        responsible for. Anonymous and inactive users see none."""
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_admin_role:
             return self
         team_ids = user.team_ids()
-        rule = Q(responsible_id=user.pk)
+        if user.role == user.Role.MANAGER:
+            rule = Q(responsible_id__in=user.team_member_ids())
+        else:
+            rule = Q(responsible_id=user.pk)
         if team_ids:
             rule |= Q(team_id__in=team_ids)
         return self.filter(rule)

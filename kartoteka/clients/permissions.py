@@ -2,8 +2,8 @@
 
 Rules:
 - administrator: everything;
-- manager: see, create, edit, archive and restore the cards of their teams (and their own),
-  hand a card to anyone in their teams;
+- manager: see, create, edit, archive and restore the cards of their teams and of everyone
+  in their teams (and their own), hand a card to anyone in their teams;
 - employee: see, create and edit the cards they are responsible for and their teams';
   archive and restore only cards they are responsible for;
 - read-only: see their teams' cards and their own, change nothing.
@@ -28,9 +28,11 @@ def _is_active(user: Any) -> bool:
 def _in_scope(user: User, client: Client) -> bool:
     if user.is_admin_role:
         return True
-    return client.responsible_id == user.pk or (
-        client.team_id is not None and client.team_id in user.team_ids()
-    )
+    if client.team_id is not None and client.team_id in user.team_ids():
+        return True
+    if user.role == Role.MANAGER:
+        return client.responsible_id in user.team_member_ids()
+    return client.responsible_id == user.pk
 
 
 def can_view_client(user: Any, client: Client) -> bool:

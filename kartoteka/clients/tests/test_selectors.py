@@ -177,3 +177,15 @@ def test_detail_hides_employer_the_user_cannot_see(alice, charlie, ada):
 
     assert client_detail(user=alice, pk=person.pk).employer is None
     assert client_detail(user=ada, pk=person.pk).employer == hidden
+
+
+def test_manager_sees_teammates_cards_even_without_a_team(alice, mallory, charlie, ada):
+    teamless = make_person(ada, responsible=alice, team=None)
+    outsider = make_person(ada, responsible=charlie, team=None)
+
+    visible = {c.pk for c in client_list(user=mallory, filters={}).items}
+
+    assert teamless.pk in visible
+    assert outsider.pk not in visible
+    assert client_get(user=mallory, pk=teamless.pk) == teamless
+    assert [c.pk for c in client_list(user=charlie, filters={}).items] == [outsider.pk]
