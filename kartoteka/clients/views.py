@@ -9,7 +9,7 @@ import datetime
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -428,10 +429,10 @@ EXTRA_LABELS = {
 
 def _field_label(name: str) -> str:
     if name in EXTRA_LABELS:
-        return str(EXTRA_LABELS[name])
+        return capfirst(EXTRA_LABELS[name])
     try:
-        return str(Client._meta.get_field(name).verbose_name)
-    except Exception:
+        return capfirst(Client._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
         return name
 
 
@@ -475,6 +476,8 @@ def _history_entries(changes: list[ObjectChange]) -> list[dict[str, Any]]:
     kind of reference (never one per row)."""
     wanted: dict[str, set[Any]] = {name: set() for name in REFERENCE_FIELDS}
     for change in changes:
+        if change.action != ObjectChange.Action.UPDATE:
+            continue  # only updates show their fields
         for side in (change.before, change.after):
             for name in REFERENCE_FIELDS:
                 if side.get(name):
