@@ -246,6 +246,8 @@ def contact_initial(client: Client | None) -> list[dict[str, Any]]:
     """Contact rows to start the form with: the card's contacts, or an empty phone and email."""
     if client is None:
         return [{"kind": ContactPoint.Kind.PHONE}, {"kind": ContactPoint.Kind.EMAIL}]
+    order = {kind: index for index, kind in enumerate(ContactPoint.Kind.values)}
+    contacts = sorted(client.contacts.all(), key=lambda c: (order[c.kind], not c.is_primary, c.pk))
     return [
         {
             "id": c.pk,
@@ -254,7 +256,7 @@ def contact_initial(client: Client | None) -> list[dict[str, Any]]:
             "label": c.label,
             "is_primary": c.is_primary,
         }
-        for c in client.contacts.all()
+        for c in contacts
     ]
 
 
@@ -314,6 +316,8 @@ def client_filter_form(data: Any) -> forms.Form:
         choices=form.fields["status"].choices
     )
     form.fields["kind"].empty_label = _("Any")
+    # Re-set so the widget's choice iterator reads this field's label, not the class's.
+    form.fields["kind"].choices = Client.Kind.choices
     form.fields["tag"].widget.attrs["size"] = 4
     form.fields["responsible"].empty_label = _("Anyone")
     form.fields["team"].empty_label = _("Any team")

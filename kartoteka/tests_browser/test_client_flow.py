@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from kartoteka.accounts.models import User
 from kartoteka.accounts.services import team_get_or_create, user_create
 from kartoteka.clients.models import Client
-from kartoteka.clients.services import client_create, tags_from_names
+from kartoteka.clients.services import client_create, client_update, tags_from_names
 
 pytestmark = pytest.mark.browser
 
@@ -197,6 +197,7 @@ def test_client_card_life(page, live_server, screenshot):
     # Live search: phone digits in any format, then a fragment of the name.
     page.goto(live_server.url + "/clients/")
     expect(page.locator("#client-table tbody tr")).to_have_count(16)
+    page.evaluate("window.notReloaded = true")
     _search(page, "9165551234")
     expect(page.locator("#client-table tbody tr")).to_have_count(1)
     expect(page.locator("#client-table")).to_contain_text("Петрова Анна Сергеевна")
@@ -205,6 +206,7 @@ def test_client_card_life(page, live_server, screenshot):
     expect(page.locator("#client-table")).to_contain_text("Петрова Анна Сергеевна")
     _search(page, "")
     expect(page.locator("#client-table tbody tr")).to_have_count(16)
+    assert page.evaluate("window.notReloaded") is True  # HTMX swapped the table in place
     screenshot(page, "client-list.png")
 
     # Edit the person: the change is saved and shows in the card's history.
@@ -216,6 +218,25 @@ def test_client_card_life(page, live_server, screenshot):
     expect(page.locator(".messages")).to_contain_text("The card is saved.")
     expect(page.locator(".subtitle")).to_contain_text("Финансовый директор")
     expect(page.locator(".history")).to_contain_text("Главный бухгалтер → Финансовый директор")
+
+    # Two people edit at once: the later save is refused with a comparison; nothing is lost.
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Notes").fill("Просит присылать акты до 5 числа.")
+    client_update(
+        actor=colleague,
+        client=Client.objects.get(pk=person.pk),
+        expected_version=None,
+        data={"position": "Финансовый контролёр"},
+    )
+    page.get_by_role("button", name="Save", exact=True).last.click()
+    conflict = page.locator("#version-conflict")
+    expect(conflict).to_contain_text("Taras Bondar saved this card at")
+    expect(conflict.locator("tr", has_text="Position")).to_contain_text("Финансовый контролёр")
+    expect(page.get_by_label("Notes")).to_have_value("Просит присылать акты до 5 числа.")
+    screenshot(page, "version-conflict.png", full_page=True)
+    page.get_by_role("button", name="Save", exact=True).last.click()
+    expect(page.locator(".messages")).to_contain_text("The card is saved.")
+    expect(page.locator(".notes")).to_contain_text("Просит присылать акты до 5 числа.")
 
     # Another card with the same phone: the warning appears while typing, before saving.
     page.goto(live_server.url + "/clients/new/?kind=person")
@@ -245,10 +266,21 @@ def test_client_card_life(page, live_server, screenshot):
     expect(page.locator(".banner-archived")).to_have_count(0)
     expect(page.locator(".messages")).to_contain_text("The card is restored.")
 
-    # The same list on a phone: the table becomes stacked cards.
+    # The language switch answers at once and is remembered on the user.
+    page.locator("#language-select").select_option("uk")
+    expect(page.locator("html")).to_have_attribute("lang", "uk")
+    manager.refresh_from_db()
+    assert manager.language == "uk"
+    page.locator("#language-select").select_option("en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+    # The same list on a phone: the table becomes stacked cards, the menu folds away.
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(live_server.url + "/clients/")
     expect(page.locator(".nav-panel")).to_be_hidden()
     screenshot(page, "mobile-list.png")
+    page.get_by_label("Menu").click()
+    expect(page.get_by_role("link", name="New card")).to_be_visible()
+    page.get_by_label("Menu").click()
     page.goto(live_server.url + person.get_absolute_url())
     screenshot(page, "mobile-card.png", full_page=True)
