@@ -633,43 +633,56 @@ def demo_tags_ensure() -> dict[str, int]:
 # --- Writing ----------------------------------------------------------------------------------
 
 
-def cards_create_through_services(specs: Iterable[CardSpec], *, actor: User) -> list[Client]:
-    """Create every card with `client_create` (validation, duplicate check off, change log).
+def service_arguments(
+    spec: CardSpec, companies: dict[int, Client] | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """`client_create` arguments for a spec: data (foreign keys as objects), contacts and tag
+    names. Dates the services set themselves are left out."""
+    data: dict[str, Any] = {}
+    users = {u.pk: u for u in User.objects.filter(pk=spec.fields.get("responsible_id"))}
+    for name, value in spec.fields.items():
+        if name in ("created_at", "updated_at", "actualized_at", "created_by_id"):
+            continue
+        if name == "actualized_by_id":
+            continue
+        if name == "responsible_id":
+            data["responsible"] = users.get(value)
+        elif name == "team_id":
+            data["team"] = Team.objects.filter(pk=value).first() if value else None
+        else:
+            data[name] = value
+    if spec.employer_key is not None and companies:
+        data["employer"] = companies.get(spec.employer_key)
+    contacts = [
+        {"kind": c.kind, "value": c.value, "label": c.label, "is_primary": c.is_primary}
+        for c in spec.contacts
+    ]
+    return data, contacts, list(spec.tags)
 
-    Dates from the spec that services set themselves (created, updated) are written
-    afterwards, so the demo base looks lived-in.
+
+def cards_create_through_services(specs: Iterable[CardSpec], *, actor: User) -> list[Client]:
+    """Create every card with `client_create` (validation, change log; duplicates allowed).
+
+    The spec's dates, which services set themselves (created, updated, confirmed), are
+    written afterwards so the demo base looks lived-in.
     """
     from kartoteka.clients.services import client_create
 
     tags_by_name = {t.name: t for t in Tag.objects.all()}
     created: list[Client] = []
     companies: dict[int, Client] = {}
-    service_fields = {"created_at", "updated_at", "actualized_at", "created_by_id"}
+    dates = ("created_at", "updated_at", "actualized_at", "actualized_by_id", "created_by_id")
     for spec in specs:
-        data: dict[str, Any] = {}
-        for name, value in spec.fields.items():
-            if name in service_fields or name == "actualized_by_id":
-                continue
-            if name.endswith("_id"):
-                related = name[:-3]
-                model = User if related == "responsible" else Team
-                data[related] = model.objects.get(pk=value) if value else None
-            else:
-                data[name] = value
-        if spec.employer_key is not None:
-            data["employer"] = companies.get(spec.employer_key)
+        data, contacts, tag_names = service_arguments(spec, companies)
         client = client_create(
             actor=actor,
             data=data,
-            contacts=[
-                {"kind": c.kind, "value": c.value, "label": c.label, "is_primary": c.is_primary}
-                for c in spec.contacts
-            ],
-            tags=[tags_by_name[name] for name in spec.tags if name in tags_by_name],
+            contacts=contacts,
+            tags=[tags_by_name[name] for name in tag_names if name in tags_by_name],
             allow_duplicates=True,
         )
         Client.objects.filter(pk=client.pk).update(
-            **{k: v for k, v in spec.fields.items() if k in service_fields | {"actualized_by_id"}}
+            **{name: spec.fields[name] for name in dates if name in spec.fields}
         )
         created.append(client)
         if client.is_company:
