@@ -10,7 +10,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kartoteka.accounts.models import Team, User
-from kartoteka.clients import normalize
+from kartoteka.clients import normalize, permissions
 from kartoteka.clients.filters import ClientFilterSet
 from kartoteka.clients.models import Client, ContactPoint
 from kartoteka.clients.services import COMMON_FIELDS, COMPANY_FIELDS, PERSON_FIELDS
@@ -57,6 +57,12 @@ def assignable_teams(user: User, current: Team | None = None) -> QuerySet[Team]:
             condition |= Q(pk=current.pk)
         queryset = queryset.filter(condition)
     return queryset.order_by("name")
+
+
+def _hides_employer(user: Any, client: Client) -> bool:
+    """Is the card linked to a company `user` may not see?"""
+    employer = client.employer if client.employer_id else None
+    return employer is not None and not permissions.can_view_client(user, employer)
 
 
 class UserChoiceField(forms.ModelChoiceField):
@@ -133,11 +139,13 @@ class ClientForm(forms.Form):
         self.fields["tags"].widget.attrs["placeholder"] = _("VIP, wholesale")
 
     @classmethod
-    def initial_for(cls, client: Client) -> dict[str, Any]:
-        """The form's initial values for an existing card."""
+    def initial_for(cls, client: Client, user: Any = None) -> dict[str, Any]:
+        """The form's initial values for an existing card, as `user` may see them."""
         initial: dict[str, Any] = {
             name: getattr(client, name) for name in COMMON_FIELDS + PERSON_FIELDS + COMPANY_FIELDS
         }
+        if user is not None and _hides_employer(user, client):
+            initial["employer"] = None
         initial["version"] = client.version
         initial["tags"] = ", ".join(t.name for t in client.tags.all())
         return initial
@@ -155,7 +163,16 @@ class ClientForm(forms.Form):
         return COMMON_FIELDS + own
 
     def service_data(self) -> dict[str, Any]:
-        return {name: self.cleaned_data.get(name) for name in self.service_fields()}
+        data = {name: self.cleaned_data.get(name) for name in self.service_fields()}
+        if (
+            "employer" in data
+            and data["employer"] is None
+            and self.client is not None
+            and _hides_employer(self.user, self.client)
+        ):
+            # The user never saw the company, so an empty picker means "leave it", not "unlink".
+            del data["employer"]
+        return data
 
     def tag_names(self) -> list[str]:
         return [name.strip() for name in self.cleaned_data.get("tags", "").split(",")]

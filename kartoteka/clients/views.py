@@ -21,6 +21,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from kartoteka.accounts.models import Team, User
 from kartoteka.clients import permissions, selectors, services
@@ -158,7 +159,7 @@ def client_archive(request: HttpRequest, pk: int) -> HttpResponse:
     client = selectors.client_get(user=request.user, pk=pk)
     services.client_archive(actor=request.user, client=client)
     messages.success(request, _("The card is archived. It can be restored at any time."))
-    return redirect(client)
+    return _to_card(request, client)
 
 
 @require_POST
@@ -166,6 +167,13 @@ def client_restore(request: HttpRequest, pk: int) -> HttpResponse:
     client = selectors.client_get(user=request.user, pk=pk)
     services.client_restore(actor=request.user, client=client)
     messages.success(request, _("The card is restored."))
+    return _to_card(request, client)
+
+
+def _to_card(request: HttpRequest, client: Client) -> HttpResponse:
+    """Back to the card page; an HTMX caller is told to load it as a whole page."""
+    if _wants_fragment(request):
+        return HttpResponseClientRedirect(client.get_absolute_url())
     return redirect(client)
 
 
@@ -192,19 +200,13 @@ def client_actualize(request: HttpRequest, pk: int) -> HttpResponse:
 def _employer_options(user: Any, form: ClientForm) -> list[Client]:
     """Companies for the employer select: the first few, plus the one chosen."""
     options = selectors.company_choices(user=user, limit=50)
-    chosen = None
-    if form.is_bound and hasattr(form, "cleaned_data"):
-        chosen = form.cleaned_data.get("employer")
-    else:
-        raw = form.data.get("employer") if form.is_bound else form.initial.get("employer")
-        if isinstance(raw, Client):
-            chosen = raw
-        elif raw:
-            try:
-                chosen = selectors.client_get(user=user, pk=int(raw))
-            except (ValueError, TypeError, Http404):
-                chosen = None
-    if chosen is not None and chosen.kind == Client.Kind.COMPANY and chosen not in options:
+    chosen = form["employer"].value()
+    if chosen and not isinstance(chosen, Client):
+        try:
+            chosen = selectors.client_get(user=user, pk=int(chosen))
+        except (ValueError, TypeError, Http404):
+            chosen = None
+    if isinstance(chosen, Client) and chosen.kind == Client.Kind.COMPANY and chosen not in options:
         options.insert(0, chosen)
     return options
 
@@ -297,7 +299,7 @@ def client_edit(request: HttpRequest, pk: int) -> HttpResponse:
     client = selectors.client_get(user=request.user, pk=pk)
     permissions.ensure_can_change_client(request.user, client)
     if request.method == "GET":
-        initial = ClientForm.initial_for(client)
+        initial = ClientForm.initial_for(client, request.user)
         if request.GET.get("kind") in Client.Kind.values:
             initial["kind"] = request.GET["kind"]
         form = ClientForm(user=request.user, client=client, initial=initial)

@@ -686,6 +686,54 @@ def test_actualize_without_htmx_redirects(alice, web_client_for):
     assert card.actualized_at is not None
 
 
+def test_archive_by_htmx_asks_the_browser_to_load_the_card(alice, web_client_for):
+    card = make_person(alice)
+
+    response = web_client_for(alice).post(reverse("clients:archive", args=[card.pk]), headers=HTMX)
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == card.get_absolute_url()
+    card.refresh_from_db()
+    assert card.is_archived
+
+
+def test_card_not_confirmed_for_180_days_is_highlighted(alice, web_client_for, time_machine):
+    time_machine.move_to(datetime.datetime(2025, 1, 10, 12, 0, tzinfo=datetime.UTC))
+    card = make_person(alice)
+    web = web_client_for(alice)
+    web.post(reverse("clients:actualize", args=[card.pk]))
+
+    time_machine.move_to(datetime.datetime(2025, 7, 1, 12, 0, tzinfo=datetime.UTC))
+    fresh = web_client_for(alice).get(card.get_absolute_url())
+    time_machine.move_to(datetime.datetime(2025, 7, 20, 12, 0, tzinfo=datetime.UTC))
+    stale = web_client_for(alice).get(card.get_absolute_url())
+
+    assert fresh.context["is_stale"] is False
+    assert "freshness-stale" not in fresh.content.decode()
+    assert stale.context["is_stale"] is True
+    assert "More than 180 days ago" in stale.content.decode()
+
+
+def test_edit_form_does_not_reveal_a_company_the_user_cannot_see(
+    ada, alice, bob, charlie, south, web_client_for
+):
+    company = make_company(alice, short_name="Секретная", legal_name="ООО «Секретная»")
+    person = make_person(alice, employer=company)
+    client_update(
+        actor=ada,
+        client=company,
+        expected_version=None,
+        data={"team": south, "responsible": charlie},
+    )
+
+    response = web_client_for(bob).get(reverse("clients:edit", args=[person.pk]))
+
+    assert response.status_code == 200
+    assert "Секретная" not in response.content.decode()
+    assert company not in response.context["employer_options"]
+    assert response.context["employer_value"] == ""
+
+
 def test_buttons_follow_permissions(alice, bob, rita, web_client_for):
     card = make_person(alice)
     edit_url = reverse("clients:edit", args=[card.pk])
