@@ -148,6 +148,8 @@ def test_client_card_life(page, live_server, screenshot):
     page.locator("#id_contacts-1-value").fill("office@veter.ru")
     page.get_by_label("Website").fill("veter.ru")
     page.get_by_label("Industry").fill("Логистика")
+    page.get_by_label("KPP", exact=True).fill("770701001")
+    page.get_by_label("Legal address").fill("125009, Москва, ул. Тверская, д. 7, офис 12")
     page.get_by_role("button", name="Save", exact=True).last.click()
     expect(page.locator("h1")).to_have_text("Северный ветер")
     expect(page.locator(".card-head")).to_contain_text("Company")
