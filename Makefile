@@ -6,7 +6,8 @@ HTMX_VERSION := 2.0.11
 HTMX := kartoteka/static/vendor/htmx.min.js
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck test-sqlite test-postgres assets messages bench clean
+
+.PHONY: screenshots run test lint typecheck test-sqlite test-postgres assets messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +59,10 @@ test: lint typecheck test-sqlite test-postgres
 messages: $(VENV)/.installed-test
 	cd kartoteka && ../$(BIN)/django-admin makemessages -l ru -l uk -l zh_Hans -l en --no-obsolete
 	cd kartoteka && ../$(BIN)/django-admin compilemessages
+
+# Refresh the README's screenshots from the browser tests.
+screenshots: $(VENV)/.installed-test assets
+	KARTOTEKA_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -m browser -p no:xdist
 
 bench: $(VENV)/.installed
 	$(BIN)/kartoteka bench

@@ -349,7 +349,9 @@ def _update(
     _bump_version(client, expected_version)
     _apply(client, data)
     _check_assignment(actor, client, previous)
-    _check_employer(actor, client)
+    if client.employer_id != previous.employer_id:
+        # A link someone else made to a company this user cannot see stays as it is.
+        _check_employer(actor, client)
     _derive(client)
     rows: list[ContactPoint] | None = None
     if contacts is not None:

@@ -435,3 +435,14 @@ def test_accepted_duplicate_does_not_block_later_edits_but_new_one_does(alice):
     assert first.pk != other.pk
     second.refresh_from_db()
     assert second.contacts.count() == 1
+
+
+def test_link_to_a_company_the_editor_cannot_see_survives_their_edit(alice, charlie, ada):
+    hidden = make_company(ada, responsible=charlie, team=None)
+    person = make_person(ada, responsible=alice, team=None, employer=hidden)
+
+    client_update(actor=alice, client=person, expected_version=None, data={"notes": "звонила"})
+
+    person.refresh_from_db()
+    assert person.employer == hidden
+    assert person.notes == "звонила"
