@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from kartoteka.clients.filters import ClientFilterSet
 from kartoteka.clients.models import Client, ContactPoint
@@ -104,10 +105,22 @@ def _decode_cursor(cursor: str) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error) as exc:
         raise ValidationError(
-            {"cursor": ValidationError("Invalid cursor.", code="invalid_cursor")}
+            {
+                "cursor": ValidationError(
+                    _("This page link is no longer valid; start from the first page."),
+                    code="invalid_cursor",
+                )
+            }
         ) from exc
     if not isinstance(values, list) or len(values) != 2:
-        raise ValidationError({"cursor": ValidationError("Invalid cursor.", code="invalid_cursor")})
+        raise ValidationError(
+            {
+                "cursor": ValidationError(
+                    _("This page link is no longer valid; start from the first page."),
+                    code="invalid_cursor",
+                )
+            }
+        )
     return values
 
 
@@ -154,7 +167,12 @@ def client_list(
         except (TypeError, ValueError) as exc:
             # A cursor of another sort order, or one edited by hand: a client error, not a 500.
             raise ValidationError(
-                {"cursor": ValidationError("Invalid cursor.", code="invalid_cursor")}
+                {
+                    "cursor": ValidationError(
+                        _("This page link is no longer valid; start from the first page."),
+                        code="invalid_cursor",
+                    )
+                }
             ) from exc
     if field == "actualized_at":
         order = [F("actualized_at").asc(nulls_first=True), "pk"]
