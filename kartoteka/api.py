@@ -24,6 +24,8 @@ from ninja.utils import check_csrf
 from kartoteka.accounts.api import router as accounts_router
 from kartoteka.accounts.models import User
 from kartoteka.accounts.services import api_token_authenticate
+from kartoteka.activities.api import router as activities_router
+from kartoteka.care.api import router as care_router
 from kartoteka.clients import services as client_services
 from kartoteka.clients.api import (
     duplicate_clients_handler,
@@ -31,6 +33,9 @@ from kartoteka.clients.api import (
 )
 from kartoteka.clients.api import router as clients_router
 from kartoteka.core.api_errors import CsrfFailed, error_response, install_error_handlers
+from kartoteka.documents.api import router as documents_router
+from kartoteka.finance.api import router as finance_router
+from kartoteka.sales.api import router as sales_router
 
 
 class TokenAuth(HttpBearer):
@@ -139,3 +144,8 @@ api.add_exception_handler(client_services.DuplicateClients, duplicate_clients_ha
 
 api.add_router("/clients/", clients_router)
 api.add_router("/", accounts_router)
+api.add_router("/", activities_router)
+api.add_router("/", sales_router)
+api.add_router("/", finance_router)
+api.add_router("/", care_router)
+api.add_router("/", documents_router)

@@ -97,6 +97,11 @@ INSTALLED_APPS = [
     "kartoteka.accounts",
     "kartoteka.clients",
     "kartoteka.search",
+    "kartoteka.activities",
+    "kartoteka.sales",
+    "kartoteka.finance",
+    "kartoteka.care",
+    "kartoteka.documents",
 ]
 
 MIDDLEWARE = [
@@ -240,6 +245,9 @@ DEFAULT_FROM_EMAIL = env_str("KARTOTEKA_FROM_EMAIL", "kartoteka@localhost")
 # Region used to read phone numbers written without a country code ("8 916 ..." in Russia).
 KARTOTEKA_PHONE_REGION = env_str("KARTOTEKA_PHONE_REGION", "RU").upper()
 KARTOTEKA_PAGE_SIZE = env_int("KARTOTEKA_PAGE_SIZE", 50)
+# Largest file accepted on a card (documents, photos).
+KARTOTEKA_MAX_UPLOAD_MB = env_int("KARTOTEKA_MAX_UPLOAD_MB", 20)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

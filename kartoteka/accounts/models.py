@@ -37,6 +37,11 @@ class User(AbstractUser):
     teams = models.ManyToManyField(
         Team, blank=True, related_name="members", verbose_name=_("teams")
     )
+    health_access = models.BooleanField(
+        _("health data access"),
+        default=False,
+        help_text=_("May see and edit allergies, conditions and contraindications."),
+    )
     language = models.CharField(
         _("language"), max_length=10, blank=True, default="", choices=settings.LANGUAGES
     )

@@ -10,7 +10,15 @@ from django.utils.translation import gettext as _
 from kartoteka.accounts.models import ApiToken, Team, User
 from kartoteka.core.changelog import log_change, snapshot
 
-USER_LOG_FIELDS = ["username", "first_name", "last_name", "email", "role", "is_active"]
+USER_LOG_FIELDS = [
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "role",
+    "is_active",
+    "health_access",
+]
 
 
 def _ensure_admin(actor: User | None) -> None:
@@ -31,8 +39,12 @@ def user_create(
     last_name: str = "",
     teams: list[Team] | None = None,
     language: str = "",
+    health_access: bool | None = None,
 ) -> User:
-    """Create a user with a role and teams. Writes an ObjectChange."""
+    """Create a user with a role and teams. Writes an ObjectChange.
+
+    Health-data access defaults to administrators only; others get it explicitly.
+    """
     _ensure_admin(actor)
     user = User(
         username=username,
@@ -43,6 +55,7 @@ def user_create(
         language=language,
         is_staff=role == User.Role.ADMIN,
         is_superuser=role == User.Role.ADMIN,
+        health_access=role == User.Role.ADMIN if health_access is None else health_access,
     )
     if password:
         user.set_password(password)

@@ -201,6 +201,14 @@ class Client(models.Model):
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     custom_field_data = models.JSONField(default=dict, blank=True)
+    credit_limit = models.DecimalField(
+        _("credit limit"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("In the base currency. Orders beyond it are warned about."),
+    )
 
     objects = ClientQuerySet.as_manager()
 

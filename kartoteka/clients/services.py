@@ -52,10 +52,11 @@ COMPANY_FIELDS = [
     "legal_address",
     "postal_address",
 ]
-COMMON_FIELDS = ["kind", "status", "responsible", "team", "source", "notes"]
+COMMON_FIELDS = ["kind", "status", "responsible", "team", "source", "notes", "credit_limit"]
 EDITABLE_FIELDS = COMMON_FIELDS + PERSON_FIELDS + COMPANY_FIELDS
 LOG_FIELDS = [*EDITABLE_FIELDS, "is_archived", "actualized_at"]
 CONTACT_FIELDS = ["kind", "value", "label", "is_primary"]
+NULLABLE_FIELDS = frozenset({"responsible", "team", "employer", "birth_date", "credit_limit"})
 
 
 class VersionConflict(Exception):
@@ -242,8 +243,8 @@ def _apply(client: Client, data: Mapping[str, Any]) -> None:
             }
         )
     for name, value in data.items():
-        if value is None and name not in ("responsible", "team", "employer", "birth_date"):
-            value = ""
+        if value is None and name not in NULLABLE_FIELDS:
+            value = ""  # text fields store "" for "nothing", never NULL
         setattr(client, name, value.strip() if isinstance(value, str) else value)
 
 

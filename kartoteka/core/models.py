@@ -3,6 +3,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kartoteka.core.money import Currency
+
 
 class ObjectChange(models.Model):
     """One recorded change to a domain object: who, when, through which door, before and after.
@@ -75,3 +77,27 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SiteSettings(models.Model):
+    """The business's own settings, edited by an administrator in the UI (one row).
+
+    Operator settings (database, mail, secrets) come from the environment instead.
+    """
+
+    company_name = models.CharField(_("company name"), max_length=200, blank=True, default="")
+    base_currency = models.CharField(
+        _("base currency"), max_length=3, default="RUB", choices=Currency.choices
+    )
+
+    class Meta:
+        verbose_name = _("settings")
+        verbose_name_plural = _("settings")
+
+    def __str__(self) -> str:
+        return self.company_name or "Kartoteka"
+
+    @classmethod
+    def current(cls) -> "SiteSettings":
+        settings_row, _created = cls.objects.get_or_create(pk=1)
+        return settings_row
