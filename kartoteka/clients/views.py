@@ -13,6 +13,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_datetime
@@ -134,11 +135,40 @@ def _card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
     }
 
 
+# The card page's sections, each an HTMX fragment served by its app and loaded on page load;
+# (column, section name, URL name). "story" goes beside the card, "work" under its details.
+CARD_SECTIONS = (
+    ("story", "timeline", "clients:timeline"),
+    ("work", "interactions", "activities:client-interactions"),
+    ("work", "orders", "sales:client-orders"),
+    ("work", "services", "sales:client-services"),
+    ("work", "money", "finance:client-money"),
+    ("work", "care", "care:client-care"),
+    ("work", "documents", "documents:client-documents"),
+)
+
+
+def _card_sections(client: Client) -> dict[str, list[tuple[str, str]]]:
+    """{column: [(section name, URL)]}; a section whose app does not serve it is left out, so
+    the card page never breaks on a missing route."""
+    columns: dict[str, list[tuple[str, str]]] = {"story": [], "work": []}
+    for column, name, url_name in CARD_SECTIONS:
+        try:
+            columns[column].append((name, reverse(url_name, args=[client.pk])))
+        except NoReverseMatch:
+            continue
+    return columns
+
+
 @require_GET
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The card page: everything about the client at a glance (404 for a card not visible)."""
+    """The card page: everything about the client at a glance (404 for a card not visible).
+
+    The history sections load themselves (HTMX, on page load) from their apps."""
     client = selectors.client_detail(user=request.user, pk=pk)
-    return render(request, "clients/client_detail.html", _card_context(request, client))
+    context = _card_context(request, client)
+    context["sections"] = _card_sections(client)
+    return render(request, "clients/client_detail.html", context)
 
 
 def _age(birth_date: datetime.date | None) -> int | None:
