@@ -93,11 +93,15 @@ def _reencode(data: IO[bytes]) -> tuple[bytes, bytes, str]:
     pixels. Returns (image bytes, thumbnail bytes, content type)."""
     data.seek(0)
     try:
-        with Image.open(data) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            has_alpha = image.mode in ("RGBA", "LA") or "transparency" in image.info
-            image = image.convert("RGBA" if has_alpha else "RGB")
+        with Image.open(data) as opened:
+            width, height = opened.size
+            if width * height > (Image.MAX_IMAGE_PIXELS or 0):
+                # Pillow only warns up to twice its limit; such a picture is refused here.
+                raise Image.DecompressionBombError(f"{width}x{height}")
+            opened.load()
+            upright = ImageOps.exif_transpose(opened)
+            has_alpha = upright.mode in ("RGBA", "LA") or "transparency" in upright.info
+            image = upright.convert("RGBA" if has_alpha else "RGB")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as exc:
         raise ValidationError(
             {
