@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.sql.datastructures import Join
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from kartoteka.clients.filters import ClientFilterSet
 from kartoteka.clients.models import Client, ContactPoint
 from kartoteka.core.models import ObjectChange
+from kartoteka.search.backends import fts_join_expression
 
 # sort key -> (field, descending)
 SORTS: dict[str, tuple[str, bool]] = {
@@ -139,6 +141,32 @@ def _after(field: str, descending: bool, value: Any, pk: int) -> Q:
     return Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
 
 
+def _plannable(queryset: QuerySet[Client], archived: str | None) -> QuerySet[Client]:
+    """The same rows, stated so the database can walk a sort index and stop at the limit.
+
+    - `is_archived = false` compiles to `NOT is_archived` on SQLite, which cannot serve as
+      the prefix of the (is_archived, <sort key>) indexes; the equivalent IN form can, and
+      then the planner reads the sort index in order instead of sorting every match.
+    - DISTINCT is needed only when a filter joins a to-many relation (tags); otherwise it
+      only costs a temporary b-tree. With such a join it is required, or a card having two
+      of the chosen tags would be listed twice.
+    """
+    if archived == "yes":
+        queryset = queryset.filter(is_archived__in=[True])
+    elif archived != "all":
+        queryset = queryset.filter(is_archived__in=[False])
+    to_many = any(
+        isinstance(join, Join) and getattr(join.join_field, "multiple", False)
+        for join in queryset.query.alias_map.values()
+    )
+    if to_many and not queryset.query.distinct:
+        queryset = queryset.distinct()
+    elif not to_many and queryset.query.distinct and not queryset.query.distinct_fields:
+        queryset = queryset.all()
+        queryset.query.distinct = False
+    return queryset
+
+
 def client_list(
     *,
     user: Any,
@@ -156,14 +184,27 @@ def client_list(
     if sort not in SORTS:
         sort = DEFAULT_SORT
     field, descending = SORTS[sort]
-    filterset = ClientFilterSet(data=filters or {}, queryset=Client.objects.visible_to(user))
+    data: Any = filters or {}
+    fts = None
+    if field == "number" and data.get("q"):
+        fts = fts_join_expression(str(data.get("q")))
+    if fts:
+        # Searched below, from the FTS table; the other filters still come from the FilterSet.
+        data = data.copy() if hasattr(data, "copy") else dict(data)
+        data.pop("q", None)
+    filterset = ClientFilterSet(data=data, queryset=Client.objects.visible_to(user))
     if not filterset.is_valid():
         raise ValidationError(filterset.errors.as_data())
-    queryset = filterset.qs
+    queryset = _plannable(filterset.qs, filterset.form.cleaned_data.get("archived"))
     if cursor:
         value, pk = _decode_cursor(cursor)
         try:
-            queryset = queryset.filter(_after(field, descending, value, int(pk)))
+            condition = (
+                Q(**{"pk__lt" if descending else "pk__gt": int(pk)})
+                if fts
+                else _after(field, descending, value, int(pk))
+            )
+            queryset = queryset.filter(condition)
         except (TypeError, ValueError) as exc:
             # A cursor of another sort order, or one edited by hand: a client error, not a 500.
             raise ValidationError(
@@ -174,13 +215,26 @@ def client_list(
                     )
                 }
             ) from exc
-    if field == "actualized_at":
+    order: list[Any]
+    if fts:
+        # The FTS table is walked in rowid (= card id) order and each match joined to its
+        # card, so the page is done after the first `limit` visible matches however many
+        # cards match in all. Card ids grow with card numbers (both are handed out in
+        # creation order, under the number counter's lock), so this is the number order.
+        queryset = queryset.extra(
+            tables=["search_fts"],
+            where=['search_fts.rowid = "clients_client"."id"', "search_fts MATCH %s"],
+            params=[fts],
+            select={"search_rowid": "search_fts.rowid"},
+        )
+        order = ["-search_rowid" if descending else "search_rowid"]
+    elif field == "actualized_at":
         order = [F("actualized_at").asc(nulls_first=True), "pk"]
     elif field == "number":
         order = ["-number" if descending else "number"]
     else:
         order = [f"-{field}", "-pk"] if descending else [field, "pk"]
-    rows = list(
+    rows: list[Client] = list(
         queryset.order_by(*order)
         .select_related("responsible", "team")
         .prefetch_related(
@@ -215,16 +269,27 @@ def client_find_duplicates(
 
     Archived cards count too: re-creating an archived client is the commonest duplicate.
     """
-    condition = Q()
     wanted_contacts = {(k, v) for k, v in contacts if v and k != "address"}
-    for kind, value in wanted_contacts:
-        condition |= Q(contacts__kind=kind, contacts__normalized=value)
     wanted_registration = {f: v for f, v in registration.items() if v}
-    for field, value in wanted_registration.items():
-        condition |= Q(**{field: value})
-    if not condition:
+    if not wanted_contacts and not wanted_registration:
         return []
-    queryset = Client.objects.visible_to(user).filter(condition).distinct()
+    # Candidates first, each through its own index: one OR across the contact table and the
+    # card's columns cannot use any index and scans every card (seconds at a million).
+    candidates: set[int] = set()
+    if wanted_contacts:
+        by_contact = Q()
+        for kind, value in wanted_contacts:
+            by_contact |= Q(kind=kind, normalized=value)
+        found_by_contact = ContactPoint.objects.filter(by_contact).values_list("client_id")
+        candidates.update(pk for (pk,) in found_by_contact)
+    if wanted_registration:
+        by_number = Q()
+        for field, value in wanted_registration.items():
+            by_number |= Q(**{field: value})
+        candidates.update(Client.objects.filter(by_number).values_list("pk", flat=True))
+    if not candidates:
+        return []
+    queryset = Client.objects.visible_to(user).filter(pk__in=candidates)
     if exclude_pk:
         queryset = queryset.exclude(pk=exclude_pk)
     found = list(queryset.prefetch_related("contacts")[:10])
@@ -253,3 +318,83 @@ def company_choices(*, user: Any, query: str = "", limit: int = 20) -> list[Clie
     if condition is not None:
         queryset = queryset.filter(condition)
     return list(queryset.order_by("sort_name")[:limit])
+
+
+# --- The card's timeline ------------------------------------------------------------------------
+
+
+@dataclass
+class TimelinePage:
+    """One page of a card's timeline, newest first, and the cursor of the next page, if any."""
+
+    items: list[Any]  # TimelineEvent
+    next_cursor: str | None
+
+
+TIMELINE_PAGE_SIZE = 30
+TIMELINE_MAX_LIMIT = 200
+
+
+def _invalid_cursor() -> ValidationError:
+    return ValidationError(
+        {
+            "cursor": ValidationError(
+                _("This page link is no longer valid; start from the first page."),
+                code="invalid_cursor",
+            )
+        }
+    )
+
+
+def client_timeline(
+    *,
+    user: Any,
+    client: Client,
+    kinds: Sequence[str] | None = None,
+    cursor: str | None = None,
+    limit: int = TIMELINE_PAGE_SIZE,
+) -> TimelinePage:
+    """A page of the card's one timeline (interactions, orders, services, invoices, payments,
+    surveys, recommendations, documents), newest first, optionally of some kinds only.
+
+    The caller fetched `client` through client_get, so `user` may see it. Keyset pagination
+    on (occurred_at, id) descending: one range scan of timeline_client_idx (or, for one kind,
+    timeline_client_kind_idx) that stops after `limit` rows, at event 10,000 as at event 1 —
+    no OFFSET, no COUNT. Raises ValidationError for an unknown kind or a bad cursor.
+    """
+    from kartoteka.activities.models import TimelineEvent
+
+    limit = max(1, min(int(limit), TIMELINE_MAX_LIMIT))
+    queryset = TimelineEvent.objects.filter(client_id=client.pk)
+    if kinds:
+        unknown = sorted(set(kinds) - set(TimelineEvent.Kind.values))
+        if unknown:
+            raise ValidationError(
+                {
+                    "kind": ValidationError(
+                        _("Unknown kind: %(kind)s."),
+                        code="invalid_choice",
+                        params={"kind": ", ".join(unknown)},
+                    )
+                }
+            )
+        kinds = sorted(set(kinds))
+        queryset = (
+            queryset.filter(kind=kinds[0]) if len(kinds) == 1 else queryset.filter(kind__in=kinds)
+        )
+    if cursor:
+        value, pk = _decode_cursor(cursor)
+        occurred_at = parse_datetime(value) if isinstance(value, str) else None
+        if occurred_at is None or not isinstance(pk, int):
+            raise _invalid_cursor()
+        # "Before (t, id)" stated as a range on occurred_at (which the index serves) minus the
+        # rows at t already shown; the OR form would stop SQLite using the index in order.
+        queryset = queryset.filter(occurred_at__lte=occurred_at).exclude(
+            occurred_at=occurred_at, id__gte=pk
+        )
+    rows = list(queryset.select_related("author").order_by("-occurred_at", "-id")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = _encode_cursor([rows[-1].occurred_at, rows[-1].pk])
+    return TimelinePage(items=rows, next_cursor=next_cursor)

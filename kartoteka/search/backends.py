@@ -84,3 +84,21 @@ def match_filter(query: str) -> Q | None:
     if number and number == query.strip().lstrip("#") and len(number) <= 12:
         condition |= Q(number=int(number))
     return condition
+
+
+def fts_join_expression(query: str) -> str | None:
+    """SQLite: the FTS5 MATCH expression when `query` is answered by the search index alone,
+    so a caller may drive the query from the FTS table (see clients.selectors.client_list).
+
+    None on other databases, for queries with no word of three characters or more (prefix
+    fallback) and for bare numbers (which `match_filter` also matches as card numbers).
+    """
+    if connection.vendor != "sqlite":
+        return None
+    groups, _short = parse_query(query)
+    if not groups:
+        return None
+    number = digits(query)
+    if number and number == query.strip().lstrip("#") and len(number) <= 12:
+        return None
+    return _fts_expression(groups)

@@ -417,10 +417,15 @@ class Bench:
             )
 
         cursors = []
+        # The filtered lists; on a small base none may reach a second page, then all cards.
         for filters in filter_sets:
             page = client_list(user=user, filters=filters, sort="name")
             if page.next_cursor:
                 cursors.append((filters, page.next_cursor))
+        if not cursors:
+            page = client_list(user=user, filters={}, sort="name")
+            if page.next_cursor:
+                cursors.append(({}, page.next_cursor))
 
         def next_page(i: int) -> int:
             filters, cursor = cursors[i % len(cursors)]
