@@ -25,6 +25,8 @@ from kartoteka.accounts.api import router as accounts_router
 from kartoteka.accounts.models import User
 from kartoteka.accounts.services import api_token_authenticate
 from kartoteka.activities.api import router as activities_router
+from kartoteka.activities.api import version_conflict_handler as interaction_conflict_handler
+from kartoteka.activities.services import InteractionVersionConflict
 from kartoteka.care.api import router as care_router
 from kartoteka.clients import services as client_services
 from kartoteka.clients.api import (
@@ -141,6 +143,7 @@ api = KartotekaAPI(
 install_error_handlers(api)
 api.add_exception_handler(client_services.VersionConflict, version_conflict_handler(api))
 api.add_exception_handler(client_services.DuplicateClients, duplicate_clients_handler(api))
+api.add_exception_handler(InteractionVersionConflict, interaction_conflict_handler(api))
 
 api.add_router("/clients/", clients_router)
 api.add_router("/", accounts_router)
