@@ -22,7 +22,7 @@ from kartoteka.core.models import SiteSettings
 from kartoteka.core.money import ZERO, money, to_base
 from kartoteka.finance.models import Invoice, Payment
 
-MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
+MONEY_FIELD: DecimalField = DecimalField(max_digits=16, decimal_places=2)
 
 
 class InvoiceState:
@@ -172,7 +172,8 @@ class Balance:
 
     @property
     def overdue_count(self) -> int:
-        return sum(1 for i in self.invoices if i.state == InvoiceState.OVERDUE)  # type: ignore[attr-defined]
+        states = [getattr(invoice, "state", "") for invoice in self.invoices]
+        return states.count(InvoiceState.OVERDUE)
 
 
 def client_balance(*, client: Client, today: datetime.date | None = None) -> Balance:
