@@ -26,6 +26,8 @@ from kartoteka.clients.schemas import (
     ContactPatch,
     DuplicateOut,
     SortChoice,
+    TimelineKind,
+    TimelinePageOut,
 )
 from kartoteka.core.api_errors import error_response
 from kartoteka.core.models import Tag
@@ -287,3 +289,25 @@ def duplicate_clients_handler(api: Any):
         return error_response(api, request, 409, str(exc), "duplicate", duplicates=duplicates)
 
     return handle
+
+
+# --- Timeline ----------------------------------------------------------------------------------
+
+
+@router.get("/{int:client_id}/timeline", response=TimelinePageOut, operation_id="client_timeline")
+def client_timeline(
+    request: HttpRequest,
+    client_id: int,
+    kind: Query[list[TimelineKind] | None] = None,  # type: ignore[type-arg]
+    cursor: str | None = None,
+    limit: int = Query(selectors.TIMELINE_PAGE_SIZE, ge=1, le=selectors.TIMELINE_MAX_LIMIT),
+):
+    """The card's one timeline, newest first: interactions, orders, services, invoices,
+    payments, surveys, recommendations and documents. `kind` (repeatable) keeps only those
+    kinds; follow `next_cursor` for older events."""
+    user = request.auth  # type: ignore[attr-defined]
+    client = selectors.client_get(user=user, pk=client_id)
+    page = selectors.client_timeline(
+        user=user, client=client, kinds=kind or None, cursor=cursor, limit=limit
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}

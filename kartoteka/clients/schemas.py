@@ -5,6 +5,7 @@ keys go in as ids (`responsible`, `team`, `employer`) and come out as {id, name}
 """
 
 import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -267,4 +268,48 @@ class ClientFilters(Schema):
     actualized_to: datetime.date | None = Field(None, description="Includes cards never confirmed.")
     archived: ArchivedChoice | None = Field(
         None, description="no (default): current cards; yes: archived; all: both."
+    )
+
+
+# --- The card's timeline -----------------------------------------------------------------------
+
+TimelineKind = Literal[
+    "interaction", "order", "service", "invoice", "payment", "survey", "recommendation", "document"
+]
+
+
+class TimelineObjectOut(Schema):
+    type: str = Field(description="What the event stands for, as app.model: 'sales.order'.")
+    id: int
+
+
+class TimelineEventOut(Schema):
+    id: int
+    kind: TimelineKind
+    subkind: str = Field(description="Finer kind where there is one: 'call', 'contract'.")
+    occurred_at: datetime.datetime
+    title: str
+    summary: str
+    amount: Decimal | None = Field(description="A decimal string, in `currency`.")
+    currency: str
+    author: RefOut | None
+    object: TimelineObjectOut
+
+    @staticmethod
+    def resolve_author(obj: Any) -> dict[str, Any] | None:
+        user = obj.author
+        return None if user is None else {"id": user.pk, "name": str(user)}
+
+    @staticmethod
+    def resolve_object(obj: Any) -> dict[str, Any]:
+        from django.contrib.contenttypes.models import ContentType
+
+        content_type = ContentType.objects.get_for_id(obj.content_type_id)  # cached
+        return {"type": f"{content_type.app_label}.{content_type.model}", "id": obj.object_id}
+
+
+class TimelinePageOut(Schema):
+    items: list[TimelineEventOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next (older) page; null on the last page."
     )

@@ -13,4 +13,6 @@ urlpatterns = [
     path("<int:pk>/archive/", views.client_archive, name="archive"),
     path("<int:pk>/restore/", views.client_restore, name="restore"),
     path("<int:pk>/actualize/", views.client_actualize, name="actualize"),
+    path("<int:pk>/timeline/", views.client_timeline, name="timeline"),
+    path("<int:pk>/summary/", views.client_summary, name="summary"),
 ]

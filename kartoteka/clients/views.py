@@ -7,6 +7,7 @@ warning, a version-conflict comparison, 403/404).
 
 import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -34,6 +35,7 @@ from kartoteka.clients.forms import (
     duplicate_probe,
 )
 from kartoteka.clients.models import Client, ContactPoint
+from kartoteka.clients.summary import client_summary as client_summary_of
 from kartoteka.core.models import ObjectChange
 
 STALE_AFTER = datetime.timedelta(days=180)
@@ -168,6 +170,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = selectors.client_detail(user=request.user, pk=pk)
     context = _card_context(request, client)
     context["sections"] = _card_sections(client)
+    context["summary"] = client_summary_of(user=request.user, client=client)
     return render(request, "clients/client_detail.html", context)
 
 
@@ -607,3 +610,105 @@ def _norm_contact(text: str) -> str:
     if kind in ("phone", "whatsapp", "viber"):
         return kind + ":" + "".join(ch for ch in value if ch.isdigit())
     return kind + ":" + value.strip().lower()
+
+
+# --- The card's timeline and summary header (sections of the card page) --------------------------
+
+TIMELINE_FILTERS = (
+    ("", gettext_lazy("All")),
+    ("interaction", gettext_lazy("Interactions")),
+    ("order", gettext_lazy("Orders")),
+    ("service", gettext_lazy("Services")),
+    ("invoice", gettext_lazy("Invoices")),
+    ("payment", gettext_lazy("Payments")),
+    ("survey", gettext_lazy("Surveys")),
+    ("recommendation", gettext_lazy("Recommendations")),
+    ("document", gettext_lazy("Documents")),
+)
+# Where on the card page each kind of event lives (its section).
+TIMELINE_SECTIONS = {
+    "interaction": "interactions",
+    "order": "orders",
+    "service": "services",
+    "invoice": "money",
+    "payment": "money",
+    "survey": "care",
+    "recommendation": "care",
+    "document": "documents",
+}
+
+
+def _event_link(event: Any) -> str:
+    """Where an event's record can be seen: the file for a document, else its card section."""
+    if event.kind == "document":
+        return reverse("documents:download", args=[event.object_id])
+    section = TIMELINE_SECTIONS.get(event.kind)
+    return f"#section-{section}" if section else ""
+
+
+@require_GET
+def client_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    """The timeline section: filter chips and the newest events. With `cursor`, only the next
+    page of events (the "Load more" answer). `kind` filters; an unknown kind shows all."""
+    client = selectors.client_get(user=request.user, pk=pk)
+    kind = request.GET.get("kind", "")
+    if kind not in TIMELINE_SECTIONS:
+        kind = ""
+    cursor = request.GET.get("cursor") or None
+    try:
+        page = selectors.client_timeline(
+            user=request.user, client=client, kinds=[kind] if kind else None, cursor=cursor
+        )
+    except ValidationError:
+        cursor = None  # a stale or edited link: start again from the newest
+        page = selectors.client_timeline(
+            user=request.user, client=client, kinds=[kind] if kind else None
+        )
+    previous_day = request.GET.get("day", "") if cursor else ""
+    days: list[dict[str, Any]] = []
+    for event in page.items:
+        event.link = _event_link(event)
+        local = timezone.localtime(event.occurred_at)
+        # Dated records (orders, invoices) sit at midnight: their time says nothing.
+        event.has_time = local.time() != datetime.time.min
+        day = local.date()
+        if days and days[-1]["day"] == day:
+            days[-1]["events"].append(event)
+        else:
+            days.append(
+                {"day": day, "events": [event], "continued": day.isoformat() == previous_day}
+            )
+    base_url = reverse("clients:timeline", args=[client.pk])
+    more_url = None
+    if page.next_cursor:
+        query = {"cursor": page.next_cursor, "day": days[-1]["day"].isoformat()}
+        if kind:
+            query["kind"] = kind
+        more_url = base_url + "?" + urlencode(query)
+    context = {
+        "client": client,
+        "days": days,
+        "today": timezone.localdate(),
+        "yesterday": timezone.localdate() - datetime.timedelta(days=1),
+        "kind": kind,
+        "filters": [
+            (value, label, base_url + ("?kind=" + value if value else ""))
+            for value, label in TIMELINE_FILTERS
+        ],
+        "self_url": base_url + ("?kind=" + kind if kind else ""),
+        "more_url": more_url,
+    }
+    template = "clients/client_timeline.html"
+    if cursor:
+        template += "#timeline-page"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@require_GET
+def client_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    """The card's summary header alone, reloaded when the card's story changes."""
+    client = selectors.client_get(user=request.user, pk=pk)
+    context = {"client": client, "summary": client_summary_of(user=request.user, client=client)}
+    return render(request, "clients/client_detail.html#summary", context)

