@@ -638,10 +638,20 @@ TIMELINE_SECTIONS = {
 }
 
 
+# Records with a place of their own (URL name taking the record's id); the others are seen
+# in their section of the card page.
+TIMELINE_PAGES = {"order": "sales:order-detail", "document": "documents:download"}
+
+
 def _event_link(event: Any) -> str:
-    """Where an event's record can be seen: the file for a document, else its card section."""
-    if event.kind == "document":
-        return reverse("documents:download", args=[event.object_id])
+    """Where an event's record can be seen: its own page (an order, a document's file) or
+    else its section on the card page."""
+    url_name = TIMELINE_PAGES.get(event.kind)
+    if url_name:
+        try:
+            return reverse(url_name, args=[event.object_id])
+        except NoReverseMatch:
+            pass
     section = TIMELINE_SECTIONS.get(event.kind)
     return f"#section-{section}" if section else ""
 

@@ -262,7 +262,9 @@ def test_events_link_to_their_place(web_client_for, alice, card):
     )
     document = next(e for e in events if e.kind == "document")
     assert reverse("documents:download", args=[document.object_id]) in html
-    assert 'href="#section-orders"' in html
+    order = next(e for e in events if e.kind == "order")
+    assert f'href="{reverse("sales:order-detail", args=[order.object_id])}"' in html
+    assert 'href="#section-services"' in html
     assert 'href="#section-money"' in html
     assert 'href="#section-care"' in html
 
