@@ -145,7 +145,7 @@ def _validate(
 def interaction_title(interaction: Interaction) -> str:
     """How the interaction reads on the timeline: "Outgoing call: Price list"."""
     kind, direction = interaction.kind, interaction.direction
-    titles = {
+    titles: dict[tuple[str, str], str] = {
         (Interaction.Kind.CALL, "in"): _("Incoming call"),
         (Interaction.Kind.CALL, "out"): _("Outgoing call"),
         (Interaction.Kind.EMAIL, "in"): _("Incoming email"),
