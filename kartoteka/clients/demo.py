@@ -782,11 +782,18 @@ def _json_converter(model_field: Any) -> Callable[[Any], Any]:
     return convert
 
 
-def _insert_sql(table: str, columns: Sequence[str]) -> str:
+def _insert(cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert rows: COPY on PostgreSQL (a third of the cost of row-by-row statements),
+    one prepared INSERT run for every row elsewhere."""
     quote = connection.ops.quote_name
-    return "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(table), ", ".join(quote(c) for c in columns), ", ".join(["%s"] * len(columns))
-    )
+    names = ", ".join(quote(c) for c in columns)
+    if connection.vendor == "postgresql":
+        with cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    placeholders = ", ".join(["%s"] * len(columns))
+    cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})", rows)
 
 
 def _fts_trigger_sql() -> str | None:
@@ -886,6 +893,19 @@ def _from_child(batches: Iterator[_Batch]) -> Iterator[_Batch]:
         raise RuntimeError(f"Card generation failed in the child process ({child.exitcode}).")
 
 
+TRIGRAM_INDEX = "search_document_trgm"  # search migration 0002, PostgreSQL only
+
+
+def _trigram_index_sql() -> str | None:
+    """PostgreSQL: the statement that creates the search documents' trigram index."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [TRIGRAM_INDEX])
+        found = cursor.fetchone()
+    return found[0] if found else None
+
+
 def cards_bulk_create(
     specs: Iterable[CardSpec],
     *,
@@ -904,17 +924,17 @@ def cards_bulk_create(
     to meanwhile (first start, the benchmark): ids are assigned here, not by the database.
     With `parallel` (POSIX only), a forked child builds the rows while this process writes.
     """
-    client_sql = _insert_sql(
-        Client._meta.db_table, [f.column for f in Client._meta.concrete_fields]
+    client_table = (Client._meta.db_table, [f.column for f in Client._meta.concrete_fields])
+    contact_table = (
+        ContactPoint._meta.db_table,
+        [f.column for f in ContactPoint._meta.concrete_fields],
     )
-    contact_sql = _insert_sql(
-        ContactPoint._meta.db_table, [f.column for f in ContactPoint._meta.concrete_fields]
-    )
-    entry_sql = _insert_sql(SearchEntry._meta.db_table, ["client_id", "document"])
-    tag_sql = _insert_sql(Client.tags.through._meta.db_table, ["client_id", "tag_id"])
+    entry_table = (SearchEntry._meta.db_table, ["client_id", "document"])
+    tag_table = (Client.tags.through._meta.db_table, ["client_id", "tag_id"])
     trigger_sql = _fts_trigger_sql()
 
-    existing = Client.objects.count() if trigger_sql else 0
+    existing = Client.objects.count()
+    trigram_index_sql = _trigram_index_sql() if existing == 0 else None
     with transaction.atomic():
         counter, _created = CardNumberCounter.objects.select_for_update().get_or_create(
             name="client", defaults={"value": 0}
@@ -938,23 +958,28 @@ def cards_bulk_create(
     if parallel and "fork" in multiprocessing.get_all_start_methods():
         batches = _from_child(batches)
     total = 0
+    if trigram_index_sql:
+        # An empty base: building the trigram index once at the end is many times faster
+        # than updating it row by row (a million documents of ~300 trigrams each).
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP INDEX IF EXISTS {TRIGRAM_INDEX}")
     try:
         for batch in batches:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.executemany(client_sql, batch.clients)
-                cursor.executemany(contact_sql, batch.contacts)
+                _insert(cursor, *client_table, batch.clients)
+                _insert(cursor, *contact_table, batch.contacts)
                 if trigger_sql:
                     # Dropped and re-created inside this transaction: all or nothing.
                     cursor.execute("DROP TRIGGER search_fts_ai")
-                    cursor.executemany(entry_sql, batch.entries)
+                    _insert(cursor, *entry_table, batch.entries)
                     cursor.executemany(
                         "INSERT INTO search_fts (rowid, document) VALUES (%s, %s)", batch.entries
                     )
                     cursor.execute(trigger_sql)
                 else:
-                    cursor.executemany(entry_sql, batch.entries)
+                    _insert(cursor, *entry_table, batch.entries)
                 if batch.tags:
-                    cursor.executemany(tag_sql, batch.tags)
+                    _insert(cursor, *tag_table, batch.tags)
                 if batch.changes:
                     _log_creations(batch.changes)
             last_number = batch.last_number
@@ -965,6 +990,14 @@ def cards_bulk_create(
         with transaction.atomic():
             CardNumberCounter.objects.filter(name="client").update(value=last_number)
             _reset_sequences()
+        if trigram_index_sql:
+            with connection.cursor() as cursor:
+                if connection.in_atomic_block:
+                    # Deferred foreign-key checks must run before an index can be built.
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET maintenance_work_mem = '256MB'")
+                cursor.execute(trigram_index_sql)
+                cursor.execute("RESET maintenance_work_mem")
     if trigger_sql and total >= existing:
         # The load left one FTS segment per batch; merged into one, every search term is a
         # single b-tree lookup, and the next small inserts do not trigger large merges.

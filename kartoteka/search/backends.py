@@ -41,7 +41,12 @@ def parse_query(query: str) -> tuple[list[list[str]], str]:
     groups: list[list[str]] = []
     short: list[str] = []
     for word in words(query):
-        alternatives = [v for v in variants(word) if len(v) >= 3]
+        if "@" in word:
+            # An email is indexed as typed; the looser spellings exist only for names, so
+            # they could not match and would double the cost of the search.
+            alternatives = [word] if len(word) >= 3 else []
+        else:
+            alternatives = [v for v in variants(word) if len(v) >= 3]
         if alternatives:
             groups.append(alternatives)
         else:
@@ -62,6 +67,26 @@ def match_filter(query: str) -> Q | None:
     if not groups and not short:
         return None
     condition = Q()
+    number = digits(query)
+    is_number = bool(number) and number == query.strip().lstrip("#") and len(number) <= 12
+    if groups and is_number and connection.vendor != "sqlite":
+        # Documents or card number in one id subquery: OR-ing the number onto a join with
+        # the documents would make PostgreSQL scan every card instead of using its indexes.
+        from kartoteka.clients.models import Client
+        from kartoteka.search.models import SearchEntry
+
+        documents = Q()
+        for group in groups:
+            alternatives = Q()
+            for term in group:
+                alternatives |= Q(document__contains=term)
+            documents &= alternatives
+        matching = (
+            SearchEntry.objects.filter(documents)
+            .values("client_id")
+            .union(Client.objects.filter(number=int(number)).values("pk"))
+        )
+        return Q(pk__in=matching)
     if groups:
         if connection.vendor == "sqlite":
             condition &= Q(
@@ -80,8 +105,7 @@ def match_filter(query: str) -> Q | None:
             condition &= group_q
     if short and not groups:
         condition &= Q(sort_name__gte=short, sort_name__lt=short + "\uffff")
-    number = digits(query)
-    if number and number == query.strip().lstrip("#") and len(number) <= 12:
+    if is_number:
         condition |= Q(number=int(number))
     return condition
 

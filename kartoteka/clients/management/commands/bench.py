@@ -321,8 +321,12 @@ class Bench:
     def _analyze(self) -> None:
         """Planner statistics, as a running installation has them (autovacuum on
         PostgreSQL, `PRAGMA optimize` on SQLite)."""
+        statement = "ANALYZE"
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            # Also what autovacuum would do next: visibility map, GIN pending list.
+            statement = "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute(statement)
 
     # -- samples --------------------------------------------------------------------------
 
@@ -509,6 +513,7 @@ class Bench:
     def run(self) -> str:
         self.prepare()
         samples = self.collect_samples()
+        self.load_before = _load_average()
         results: list[Result] = []
         for role, user in (("admin", self.admin), ("employee", self.employee)):
             calls = self.scenarios_for(user, role, samples)
@@ -523,6 +528,7 @@ class Bench:
                     f"  {role:<8} {scenario.title}: median {result.median:.1f} ms, "
                     f"p95 {result.p95:.1f} ms"
                 )
+        self.load_after = _load_average()
         return self.report(results)
 
     def report(self, results: list[Result]) -> str:
@@ -543,6 +549,8 @@ class Bench:
             f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC; "
             f"machine: {_machine()}",
             f"- Data: {self.generation}",
+            f"- Machine load average (1 min) before/after measuring: {self.load_before} / "
+            f"{self.load_after} (other processes share the 2 cores)",
             f"- {self.repeat} samples per scenario and user after {WARM_UP} warm-up calls; "
             "server-side time, queryset evaluated; 'rows' is the mean number of rows returned.",
             "",
@@ -577,6 +585,13 @@ def _big_cache() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+def _load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "?"
 
 
 def _machine() -> str:

@@ -62,10 +62,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Loading {DEMO_CARDS:,} demo cards (KARTOTEKA_DEMO=0 to skip)…")
             call_command("demo", count=DEMO_CARDS, stdout=self.stdout._out, stderr=self.stderr._out)
         admin = first_admin()
-        # Children open their own connections; none may be shared across processes.
-        connections.close_all()
         if options["setup_only"]:
             return
+        # Children open their own connections; none may be shared across processes.
+        connections.close_all()
         bind = options["bind"] or bind_address()
         workers = options["workers"] or web_workers()
         self.stdout.write("")
