@@ -22,6 +22,12 @@ class ServiceForm(forms.Form):
     """A form whose cleaned data goes to a service, and whose errors come back from it."""
 
     service_fields: list[str] = []
+    # How the fields sit on the page: rows of field names, shown side by side.
+    layout: list[list[str]] = []
+
+    def rows(self) -> list[list[forms.BoundField]]:
+        names = self.layout or [[name] for name in self.fields]
+        return [[self[name] for name in row] for row in names]
 
     def service_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in self.service_fields}
@@ -37,6 +43,7 @@ class ServiceForm(forms.Form):
 
 class SurveyForm(ServiceForm):
     service_fields = ["taken_on", "name", "scale", "score", "summary"]
+    layout = [["name"], ["taken_on", "scale", "score"], ["summary"]]
 
     taken_on = forms.DateField(label=_("Date"), widget=DateInput)
     name = forms.CharField(label=_("Survey"), max_length=200)
@@ -66,6 +73,7 @@ class SurveyForm(ServiceForm):
 
 class RecommendationForm(ServiceForm):
     service_fields = ["given_on", "text", "due_on", "period_days"]
+    layout = [["text"], ["given_on", "due_on", "period_days"]]
 
     given_on = forms.DateField(label=_("Date"), widget=DateInput)
     text = forms.CharField(label=_("Recommendation"), widget=forms.Textarea(attrs={"rows": 2}))
@@ -91,6 +99,7 @@ class RecommendationForm(ServiceForm):
 
 class HealthNoteForm(ServiceForm):
     service_fields = ["kind", "text"]
+    layout = [["kind"], ["text"]]
 
     kind = forms.ChoiceField(label=_("Kind"), choices=HealthNote.Kind.choices)
     text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))

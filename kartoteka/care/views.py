@@ -95,6 +95,14 @@ def _context(
     if health_access:
         context["health_notes"] = health.health_notes_for(user=user, client=client)
         context["health_count"] = len(context["health_notes"])
+        if editing is not None and editing[0] == "health" and edit_form is None:
+            # The page form of one note: its text comes from the view just recorded.
+            for note, text in context["health_notes"]:
+                if note.pk == editing[1]:
+                    initial = {"kind": note.kind, "text": text}
+                    context["edit_form"] = HealthNoteForm(
+                        initial=initial, prefix=f"health-{note.pk}"
+                    )
         if context["can_change_health"]:
             context["health_form"] = forms.get("health") or HealthNoteForm(prefix="health")
     else:
@@ -340,11 +348,14 @@ def health_note_edit(request: HttpRequest, client_pk: int, pk: int) -> HttpRespo
     client = _card(request, client_pk)
     health.ensure_can_change_health(request.user, client)
     prefix = f"health-{pk}"
-    if request.method == "GET":
+    if request.method == "GET" and _wants_fragment(request):
         note, text = health.health_note_get(user=request.user, client=client, pk=pk)
         form = HealthNoteForm(initial={"kind": note.kind, "text": text}, prefix=prefix)
         return _edit_get(request, client, "health", note, form)
     note = health.health_note_ref(user=request.user, client=client, pk=pk)
+    if request.method == "GET":
+        # The whole section on a page, the note in edit mode: one recorded view.
+        return render(request, PAGE_TEMPLATE, _context(request, client, editing=("health", pk)))
     form = HealthNoteForm(request.POST, prefix=prefix)
 
     def save(form: ServiceForm) -> Any:

@@ -302,6 +302,44 @@ def test_web_edit_form_is_a_recorded_view(ada, card, note, web_client_for):
     assert len(views_of(card)) == 1
 
 
+def test_web_edit_page_without_javascript_is_one_recorded_view(ada, card, note, web_client_for):
+    HealthAccessLog.objects.all().delete()
+    url = reverse("care:health-note-edit", args=[card.pk, note.pk])
+
+    response = web_client_for(ada).get(url)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" in html
+    assert f'name="health-{note.pk}-text"' in html
+    assert SECRET in html
+    assert len(views_of(card)) == 1
+
+
+def test_web_edit_saves_or_shows_errors_in_place(ada, card, note, web_client_for):
+    url = reverse("care:health-note-edit", args=[card.pk, note.pk])
+    web = web_client_for(ada)
+    HealthAccessLog.objects.all().delete()
+
+    invalid = web.post(
+        url, {f"health-{note.pk}-kind": "allergy", f"health-{note.pk}-text": ""}, **HTMX
+    )
+
+    assert invalid.status_code == 200
+    assert "HX-Trigger" not in invalid
+    assert f'id="id_health-{note.pk}-text_errors"' in invalid.content.decode()
+    assert HealthAccessLog.objects.filter(action="update").count() == 0
+
+    saved = web.post(
+        url, {f"health-{note.pk}-kind": "chronic", f"health-{note.pk}-text": "Астма"}, **HTMX
+    )
+
+    assert saved["HX-Trigger"] == "card-changed"
+    assert health.health_note_get(user=ada, client=card, pk=note.pk)[1] == "Астма"
+    assert HealthNote.objects.get().kind == "chronic"
+    assert HealthAccessLog.objects.filter(action="update").count() == 1
+
+
 def test_web_delete_confirmation_names_the_kind_only(ada, card, note, web_client_for):
     HealthAccessLog.objects.all().delete()
     url = reverse("care:health-note-delete", args=[card.pk, note.pk])
