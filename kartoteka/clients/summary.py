@@ -5,8 +5,11 @@ Definitions (all money in the business's base currency):
 - lifetime value: the sum of `total_base` of the card's orders that are not cancelled;
 - orders: how many such orders; last order: the latest `ordered_on` among them; average
   order: lifetime value / orders, to the cent;
-- balance and overdue debt: from finance.selectors.client_balance (invoiced − paid; the
-  unpaid rest of invoices past their due date); credit left: credit limit − balance;
+- balance and overdue debt: as finance.selectors.client_balance defines them (invoiced −
+  paid; the unpaid rest of invoices past their due date) — computed here with aggregates and
+  finance's own with_paid()/settle() applied only to the invoices that can be overdue, so a
+  card with thousands of settled invoices costs what a new one does; credit left: credit
+  limit − balance;
 - last contact: the latest interaction that is not deleted;
 - next recommendation: the pending recommendation with the earliest due date;
 - NPS: the latest NPS score, and the average of the last five.
@@ -17,14 +20,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, ExpressionWrapper, F, Max, Sum
 from django.utils import timezone
 
 from kartoteka.activities.models import Interaction
 from kartoteka.care.models import Recommendation, SurveyResponse
 from kartoteka.clients.models import Client
-from kartoteka.core.money import ZERO, money
-from kartoteka.finance.selectors import client_balance
+from kartoteka.core.models import SiteSettings
+from kartoteka.core.money import CENT, ZERO, money
+from kartoteka.finance.models import Invoice, Payment
+from kartoteka.finance.selectors import MONEY_FIELD, InvoiceState, settle, with_paid
 from kartoteka.sales.models import Order
 
 NPS_WINDOW = 5
@@ -79,11 +84,42 @@ class ClientSummary:
         return "passive" if self.nps_latest >= 7 else "detractor"
 
 
+def _money(client: Client) -> tuple[str, Decimal, Decimal]:
+    """(base currency, balance, overdue debt) of the card, as client_balance has them.
+
+    Four queries: the base currency, invoiced and paid sums, and the invoices past due that
+    are not (nearly) paid off by their payments' sums — the only ones that can be overdue,
+    settled exactly by finance's settle().
+    """
+    today = timezone.localdate()
+    currency = SiteSettings.current().base_currency
+    active = Invoice.objects.filter(client=client).exclude(status=Invoice.Status.CANCELLED)
+    invoiced = active.aggregate(total=Sum("amount_base"))["total"] or ZERO
+    paid = Payment.objects.filter(client=client).aggregate(total=Sum("amount_base"))["total"]
+    # What the payments cover in the invoice's currency, before settle()'s rounding: a cent
+    # of margin keeps every invoice settle() could find unpaid.
+    covered = ExpressionWrapper(
+        F("paid_same") + F("paid_other_base") / F("exchange_rate"), output_field=MONEY_FIELD
+    )
+    candidates = (
+        with_paid(active.filter(due_on__lt=today))
+        .annotate(covered=covered)
+        .filter(covered__lt=F("amount") + CENT)
+    )
+    overdue = ZERO
+    for invoice in candidates:
+        settle(invoice, today=today)
+        if invoice.state == InvoiceState.OVERDUE:  # type: ignore[attr-defined]
+            overdue += invoice.rest_base  # type: ignore[attr-defined]
+    return currency, money(invoiced - (paid or ZERO)), money(overdue)
+
+
 def client_summary(*, user: Any, client: Client) -> ClientSummary:
     """The summary of a card `user` may see (the caller fetched it through client_get).
 
-    Seven queries whatever the number of orders, invoices, payments or interactions: orders
-    aggregated, the money picture (base currency, invoices, payments), the last contact, the
+    Eight queries whatever the number of orders, invoices, payments or interactions: orders
+    aggregated, the money picture (base currency, invoiced, paid, invoices that can be
+    overdue), the last contact, the
     next recommendation, the last NPS scores.
     """
     orders = (
@@ -93,7 +129,7 @@ def client_summary(*, user: Any, client: Client) -> ClientSummary:
     )
     lifetime_value = money(orders["total"] or ZERO)
     count = orders["count"] or 0
-    balance = client_balance(client=client)
+    currency, balance, overdue = _money(client)
     contact = (
         Interaction.objects.filter(client=client, is_deleted=False)
         .order_by("-occurred_at", "-pk")
@@ -118,15 +154,15 @@ def client_summary(*, user: Any, client: Client) -> ClientSummary:
         if score is not None
     ]
     return ClientSummary(
-        currency=balance.currency,
+        currency=currency,
         lifetime_value=lifetime_value,
         orders_count=count,
         last_order_on=orders["last"],
         average_order=money(lifetime_value / count) if count else None,
-        balance=balance.balance_base,
-        overdue=balance.overdue_base,
+        balance=balance,
+        overdue=overdue,
         credit_limit=client.credit_limit,
-        credit_left=balance.credit_left,
+        credit_left=None if client.credit_limit is None else client.credit_limit - balance,
         last_contact_at=contact.occurred_at if contact else None,
         last_contact_kind=contact.get_kind_display() if contact else "",
         last_contact_subject=contact.subject if contact else "",

@@ -258,10 +258,10 @@ def test_query_count_is_constant(alice, card, django_assert_num_queries):
             )
 
     fill(2)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         client_summary(user=alice, client=card)
     fill(30)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         summary = client_summary(user=alice, client=card)
     assert summary.orders_count == 32
 
@@ -297,3 +297,55 @@ def test_summary_fragment_reloads_alone(web_client_for, alice, charlie, rita, ca
     assert "<html" not in html
     assert web_client_for(rita).get(url).status_code == 200
     assert web_client_for(charlie).get(url).status_code == 404
+
+
+def test_balance_and_overdue_agree_with_the_finance_selector(alice, card):
+    """The summary computes them from the invoices that can be overdue only; the result is
+    the one finance.selectors.client_balance gives from every invoice."""
+    import random
+
+    from kartoteka.finance.selectors import client_balance
+    from kartoteka.finance.services import invoice_cancel, invoice_create, payment_create
+
+    rng = random.Random(7)
+    rates = {"RUB": D("1"), "USD": D("92.123456"), "EUR": D("99.5")}
+    for index in range(40):
+        currency = rng.choice(["RUB", "RUB", "USD", "EUR"])
+        issued = TODAY - datetime.timedelta(days=rng.randint(0, 90))
+        bill = invoice_create(
+            actor=alice,
+            client=card,
+            data={
+                "issued_on": issued,
+                "due_on": issued + datetime.timedelta(days=rng.choice([0, 7, 30])),
+                "amount": D(rng.randint(100, 99999)) / 100,
+                "currency": currency,
+                "exchange_rate": rates[currency],
+            },
+        )
+        if index % 9 == 0:
+            invoice_cancel(actor=alice, invoice=bill)
+            continue
+        share = rng.choice([0, 0.3, 0.5, 1])
+        if share:
+            pay_currency = rng.choice([currency, "RUB", "EUR"])
+            amount = (bill.amount_base * D(str(share)) / rates[pay_currency]).quantize(D("0.01"))
+            if amount > 0:
+                payment_create(
+                    actor=alice,
+                    client=card,
+                    data={
+                        "invoice": bill,
+                        "amount": min(amount, bill.amount) if pay_currency == currency else amount,
+                        "currency": pay_currency,
+                        "exchange_rate": rates[pay_currency],
+                    },
+                )
+    payment_create(actor=alice, client=card, data={"amount": D("123.45"), "currency": "RUB"})
+
+    expected = client_balance(client=card)
+    summary = client_summary(user=alice, client=card)
+    assert expected.overdue_base > 0
+    assert summary.balance == expected.balance_base
+    assert summary.overdue == expected.overdue_base
+    assert summary.credit_left == expected.credit_left
