@@ -20,19 +20,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, ExpressionWrapper, F, Max, Sum
+from django.db.models import Count, ExpressionWrapper, F, Max, Q, Sum
 from django.utils import timezone
 
 from kartoteka.activities.models import Interaction
 from kartoteka.care.models import Recommendation, SurveyResponse
 from kartoteka.clients.models import Client
 from kartoteka.core.models import SiteSettings
-from kartoteka.core.money import CENT, ZERO, money
+from kartoteka.core.money import ZERO, money
 from kartoteka.finance.models import Invoice, Payment
 from kartoteka.finance.selectors import MONEY_FIELD, InvoiceState, settle, with_paid
 from kartoteka.sales.models import Order
 
 NPS_WINDOW = 5
+HALF_CENT = Decimal("0.005")
 
 
 @dataclass(frozen=True)
@@ -96,15 +97,19 @@ def _money(client: Client) -> tuple[str, Decimal, Decimal]:
     active = Invoice.objects.filter(client=client).exclude(status=Invoice.Status.CANCELLED)
     invoiced = active.aggregate(total=Sum("amount_base"))["total"] or ZERO
     paid = Payment.objects.filter(client=client).aggregate(total=Sum("amount_base"))["total"]
-    # What the payments cover in the invoice's currency, before settle()'s rounding: a cent
-    # of margin keeps every invoice settle() could find unpaid.
+    # Only invoices their payments do not pay off can be overdue. settle() adds payments in
+    # the invoice's currency as they are (cents, exact) and rounds the others' sum once
+    # (half a cent at most): so these conditions keep every invoice it could find unpaid.
     covered = ExpressionWrapper(
         F("paid_same") + F("paid_other_base") / F("exchange_rate"), output_field=MONEY_FIELD
     )
     candidates = (
         with_paid(active.filter(due_on__lt=today))
         .annotate(covered=covered)
-        .filter(covered__lt=F("amount") + CENT)
+        .filter(
+            Q(paid_other_base=0, paid_same__lt=F("amount"))
+            | Q(paid_other_base__gt=0, covered__lt=F("amount") + HALF_CENT)
+        )
     )
     overdue = ZERO
     for invoice in candidates:
