@@ -50,7 +50,9 @@ class InvoiceForm(forms.Form):
     amount = _amount_field()
     currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices)
     exchange_rate = _rate_field()
-    order = forms.ModelChoiceField(label=_("Order"), required=False, queryset=Order.objects.none())
+    order = forms.ModelChoiceField(
+        label=_("Order"), required=False, queryset=Order.objects.none(), empty_label="—"
+    )
     notes = forms.CharField(label=_("Notes"), required=False, max_length=2000)
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:

@@ -100,7 +100,10 @@ class OrderForm(forms.Form):
         choices=[("", "—"), *Order._meta.get_field("payment_method").choices],
     )
     responsible = forms.ModelChoiceField(
-        label=_("Responsible"), required=False, queryset=selectors.performer_choices()
+        label=_("Responsible"),
+        required=False,
+        queryset=selectors.performer_choices(),
+        empty_label="—",
     )
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -252,7 +255,7 @@ def products_on_offer(order: Order | None = None) -> dict[int, Product]:
 
 class ServiceRecordForm(forms.Form):
     product = forms.ModelChoiceField(
-        label=_("Service"), required=False, queryset=Product.objects.none()
+        label=_("Service"), required=False, queryset=Product.objects.none(), empty_label="—"
     )
     name = forms.CharField(
         label=_("Or its name"),
@@ -262,9 +265,14 @@ class ServiceRecordForm(forms.Form):
     )
     performed_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
     performer = forms.ModelChoiceField(
-        label=_("Performer"), required=False, queryset=selectors.performer_choices()
+        label=_("Performer"),
+        required=False,
+        queryset=selectors.performer_choices(),
+        empty_label="—",
     )
-    order = forms.ModelChoiceField(label=_("Order"), required=False, queryset=Order.objects.none())
+    order = forms.ModelChoiceField(
+        label=_("Order"), required=False, queryset=Order.objects.none(), empty_label="—"
+    )
     rating = forms.TypedChoiceField(
         label=_("Rating"),
         required=False,

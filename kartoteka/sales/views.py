@@ -21,7 +21,6 @@ from kartoteka.clients import permissions as client_permissions
 from kartoteka.clients import selectors as client_selectors
 from kartoteka.clients.models import Client
 from kartoteka.core.models import SiteSettings
-from kartoteka.finance import selectors as finance_selectors
 from kartoteka.sales import permissions, selectors, services
 from kartoteka.sales.forms import (
     LINES_PREFIX,
@@ -174,15 +173,16 @@ def _with_rows(data: QueryDict, rows: list[dict[str, Any]]) -> QueryDict:
     return result
 
 
-def _fill_products(rows: list[dict[str, Any]], currency: str) -> None:
+def _fill_products(rows: list[dict[str, Any]], currency: str) -> set[int]:
     """Rows whose product was just picked get its name, unit, price and VAT rate (the price
-    only when the catalogue has it in the order's currency)."""
+    only when the catalogue has it in the order's currency). Returns their positions."""
     changed = {
         row["product"] for row in rows if row["product"] != row["prev_product"] and row["product"]
     }
     ids = [int(pk) for pk in changed if str(pk).isdigit()]
     products = Product.objects.in_bulk(ids) if ids else {}
-    for row in rows:
+    filled = set()
+    for index, row in enumerate(rows):
         if row["product"] == row["prev_product"]:
             continue
         product = products.get(int(row["product"])) if str(row["product"]).isdigit() else None
@@ -192,12 +192,19 @@ def _fill_products(rows: list[dict[str, Any]], currency: str) -> None:
             row["unit_price"] = product.price if product.currency == currency else ""
             row["vat_rate"] = product.vat_rate
         row["prev_product"] = row["product"]
+        filled.add(index)
+    return filled
 
 
 def _prepared_data(request: HttpRequest) -> QueryDict:
     """The posted order form with products filled in and a line added or removed as asked."""
+    return _prepared(request)[0]
+
+
+def _prepared(request: HttpRequest) -> tuple[QueryDict, set[int]]:
+    """_prepared_data, and the positions of the rows whose product was just picked."""
     rows = _rows(request.POST)
-    _fill_products(rows, request.POST.get("currency", ""))
+    filled = _fill_products(rows, request.POST.get("currency", ""))
     remove = request.POST.get("remove_line", "")
     if remove.isdigit() and int(remove) < len(rows):
         del rows[int(remove)]
@@ -205,7 +212,26 @@ def _prepared_data(request: HttpRequest) -> QueryDict:
         rows.append({**dict.fromkeys(LINE_FIELDS, ""), **blank_line()})
     if not rows:
         rows.append({**dict.fromkeys(LINE_FIELDS, ""), **blank_line()})
-    return _with_rows(request.POST, rows)
+    return _with_rows(request.POST, rows), filled
+
+
+FILLED_FIELDS = ["name", "unit", "unit_price", "vat_rate", "prev_product"]
+
+
+def _recalc_response(
+    request: HttpRequest, context: dict[str, Any], formset: Any, filled: set[int]
+) -> HttpResponse:
+    """The answer to a recalculation. After a typed change only the computed amounts and
+    totals are sent, swapped in by id (htmx out-of-band), so what the user types meanwhile
+    is never overwritten; a picked product also sends the inputs it filled. Adding or
+    removing a line re-renders the whole form."""
+    if request.GET.get("part") != "amounts":
+        return render(request, "sales/includes/order_form.html", context)
+    for index in filled:
+        if index < len(formset.forms):
+            for name in FILLED_FIELDS:
+                formset.forms[index].fields[name].widget.attrs["hx-swap-oob"] = "true"
+    return render(request, "sales/includes/order_amounts.html", {**context, "filled": filled})
 
 
 def _parse_rate(value: Any) -> Decimal:
@@ -366,9 +392,7 @@ def _orders_context(
         "client": client,
         "orders": selectors.order_list(user=user, client=client),
         "can_change": can_change,
-        "balance": finance_selectors.client_balance(client=client)
-        if client.credit_limit is not None
-        else None,
+        "base_currency": SiteSettings.current().base_currency,
     }
     if can_change:
         if order_form is None:
@@ -438,12 +462,13 @@ def order_form(request: HttpRequest, client_pk: int) -> HttpResponse:
     amounts and totals computed. Saves nothing."""
     client = client_selectors.client_get(user=request.user, pk=client_pk)
     client_permissions.ensure_can_change_client(request.user, client)
-    form, formset = _bind_order_form(_prepared_data(request))
+    data, filled = _prepared(request)
+    form, formset = _bind_order_form(data)
     _quiet(form, formset)
     order_form_context = _new_order_form_context(client, form, formset)
     if _is_htmx(request):
         context = {"client": client, "of": order_form_context}
-        return render(request, "sales/includes/order_form.html", context)
+        return _recalc_response(request, context, formset, filled)
     return _section(
         request, "sales/client_orders.html", _orders_context(request, client, order_form_context)
     )
@@ -538,7 +563,8 @@ def order_edit_form(request: HttpRequest, pk: int) -> HttpResponse:
     """The order page's form recalculated (see order_form). Saves nothing."""
     order = selectors.order_get(user=request.user, pk=pk)
     client_permissions.ensure_can_change_client(request.user, order.client)
-    form, formset = _bind_order_form(_prepared_data(request), order)
+    data, filled = _prepared(request)
+    form, formset = _bind_order_form(data, order)
     _quiet(form, formset)
     if not _is_htmx(request):
         return _order_page(request, order, form=form, formset=formset)
@@ -554,7 +580,7 @@ def order_edit_form(request: HttpRequest, pk: int) -> HttpResponse:
             editing=order,
         ),
     }
-    return render(request, "sales/includes/order_form.html", context)
+    return _recalc_response(request, context, formset, filled)
 
 
 @require_POST

@@ -256,8 +256,37 @@ def test_picking_a_product_fills_the_line_and_totals(alice, mallory, card, web_c
     assert 'name="lines-0-name" value="Окрашивание"' in body
     assert 'name="lines-0-unit_price" value="3200.00"' in body
     assert f'name="lines-0-prev_product" value="{product.pk}"' in body
-    assert "data-total><strong>7,680.00</strong>" in body
+    assert 'id="order-form-new-total-0" data-total>7,680.00</span>' in body
     assert "data-order-total><strong>7,680.00 RUB</strong>" in body
+    assert Order.objects.count() == 0
+
+
+def test_typed_change_sends_back_only_the_computed_amounts(alice, mallory, card, web_client_for):
+    product = make_product(mallory, name="Крем", price=D("2450.00"), vat_rate=D("20"))
+    data = order_data(
+        [
+            {"name": "Набрано", "quantity": "2", "unit_price": "10.00", "discount_percent": "12.5"},
+            {"product": product.pk, "quantity": "2"},
+        ]
+    )
+    url = reverse("sales:order-form", args=[card.pk]) + "?part=amounts"
+
+    response = web_client_for(alice).post(url, data, headers=HTMX)
+
+    body = text(response)
+    assert response.status_code == 200
+    # Amounts and totals, each swapped in by its id; what the user types is left alone.
+    assert '<span id="order-form-new-net-0" data-net hx-swap-oob="true">17.50</span>' in body
+    assert '<span id="order-form-new-total-1" data-total hx-swap-oob="true">5,880.00</span>' in body
+    assert 'id="order-form-new-totals" hx-swap-oob="true"' in body
+    assert "<strong>5,897.50 RUB</strong>" in body
+    assert "lines-0-name" not in body
+    assert "lines-0-quantity" not in body
+    # The row whose product was just picked gets the inputs it filled.
+    assert 'name="lines-1-name" value="Крем"' in body
+    assert 'name="lines-1-unit_price" value="2450.00"' in body
+    assert body.count('hx-swap-oob="true"') == 3 * 2 + 1 + 5
+    assert "<form" not in body
     assert Order.objects.count() == 0
 
 
