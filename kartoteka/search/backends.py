@@ -126,3 +126,25 @@ def fts_join_expression(query: str) -> str | None:
     if number and number == query.strip().lstrip("#") and len(number) <= 12:
         return None
     return _fts_expression(groups)
+
+
+def document_filter(query: str) -> Q | None:
+    """PostgreSQL: a Q on SearchEntry for the documents matching `query`, when the query is
+    answered by the documents alone, so a caller may page through matching ids first
+    (see clients.selectors.client_list). None on SQLite and where `fts_join_expression`
+    would be None."""
+    if connection.vendor == "sqlite":
+        return None
+    groups, _short = parse_query(query)
+    if not groups:
+        return None
+    number = digits(query)
+    if number and number == query.strip().lstrip("#") and len(number) <= 12:
+        return None
+    documents = Q()
+    for group in groups:
+        alternatives = Q()
+        for term in group:
+            alternatives |= Q(document__contains=term)
+        documents &= alternatives
+    return documents

@@ -267,3 +267,37 @@ def test_through_services_and_created_card_numbers_stay_unique(ada, generator):
     numbers = list(Client.objects.values_list("number", flat=True))
     assert len(numbers) == len(set(numbers)) == 21
     assert CardNumberCounter.objects.get(name="client").value == max(numbers) == 21
+
+
+def test_search_pages_are_complete_for_a_user_who_sees_few_matches(db, staff, generator):
+    """The id-ordered search (FTS join on SQLite, id windows on PostgreSQL) must not lose
+    matches a restricted user sees, however many newer matches they cannot see."""
+    north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
+    reader = User.objects.create(username="reader", role=User.Role.EMPLOYEE)
+    reader.teams.set([north])
+    specs = [s for s in generator.generate(400) if s.fields["kind"] == "person"][:260]
+    for position, spec in enumerate(specs):
+        spec.employer_key = None
+        spec.fields.update(last_name="Окуневский", responsible_id=None, created_by_id=None)
+        spec.fields["actualized_by_id"] = None
+        spec.fields["team_id"] = north.pk if position in (3, 7, 11, 250) else south.pk
+    demo.cards_bulk_create(specs)
+    expected = list(
+        Client.objects.filter(team=north, last_name="Окуневский")
+        .order_by("-number")
+        .values_list("pk", flat=True)
+    )
+
+    seen, cursor = [], None
+    while True:
+        page = client_list(user=reader, filters={"q": "окунев"}, cursor=cursor, limit=2)
+        seen += [c.pk for c in page.items]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+
+    assert len(expected) == 4
+    assert seen == expected
+    assert client_list(user=reader, filters={"q": "okunev"}, limit=10).items == list(
+        Client.objects.filter(pk__in=expected).order_by("-number")
+    )
