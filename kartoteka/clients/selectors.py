@@ -4,12 +4,13 @@ import base64
 import binascii
 import datetime
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.db.models.sql.datastructures import Join
 from django.http import Http404
@@ -168,6 +169,75 @@ def _plannable(queryset: QuerySet[Client], archived: str | None) -> QuerySet[Cli
     return queryset
 
 
+# PostgreSQL: how many of the newest card ids are scanned in id order before the trigram
+# index is asked instead (see _matching_id_windows).
+DENSE_SCAN_IDS = 20_000
+
+
+def _ids_without(entries: QuerySet[SearchEntry], plan: str, order: str, size: int) -> list[int]:
+    """The first `size` matching ids with one kind of PostgreSQL plan ruled out.
+
+    The planner guesses how many documents `LIKE '%fragment%'` matches from the length of
+    the fragment alone, and guesses wrong both ways: it walks the whole table in id order
+    for a rare four-letter fragment, and rechecks thousands of rows from the trigram index
+    for a common five-letter one. Each caller here knows which plan is safe for its query.
+    """
+    with transaction.atomic(using=entries.db), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL {plan} = off")
+        try:
+            return list(entries.order_by(order).values_list("client_id", flat=True)[:size])
+        finally:
+            cursor.execute(f"SET LOCAL {plan} TO DEFAULT")
+
+
+def _matching_id_windows(
+    documents: Q, descending: bool, after_pk: int | None, size: int
+) -> Iterator[list[int]]:
+    """Ids of the cards whose search document matches, newest first (oldest first when
+    ascending), in windows that grow each time.
+
+    On PostgreSQL, descending: the newest DENSE_SCAN_IDS ids are read in id order first,
+    so a common fragment fills its window after a few hundred rows; a fragment too rare to
+    fill it there is then looked up in the trigram index for the older cards, which
+    costs in proportion to its (few) matches.
+    """
+    order = "-client_id" if descending else "client_id"
+    op = "lt" if descending else "gt"
+    bound = after_pk
+    dense = connection.vendor == "postgresql" and descending
+    while True:
+        entries = SearchEntry.objects.filter(documents)
+        if bound is not None:
+            entries = entries.filter(**{f"client_id__{op}": bound})
+        if dense:
+            top = bound
+            if top is None:
+                newest = SearchEntry.objects.order_by("-client_id").values_list("client_id")
+                top = (newest.first() or (0,))[0] + 1
+            floor = max(top - DENSE_SCAN_IDS, 0)
+            ids = _ids_without(
+                entries.filter(client_id__gte=floor), "enable_bitmapscan", order, size
+            )
+            yield ids
+            if len(ids) == size:
+                bound = ids[-1]
+                continue
+            dense = False
+            bound = floor
+            if floor <= 0:
+                return
+            continue
+        if connection.vendor == "postgresql":
+            ids = _ids_without(entries, "enable_indexscan", order, size)
+        else:
+            ids = list(entries.order_by(order).values_list("client_id", flat=True)[:size])
+        yield ids
+        if len(ids) < size:
+            return
+        bound = ids[-1]
+        size *= 4
+
+
 def _search_by_windows(
     queryset: QuerySet[Client],
     documents: Q,
@@ -176,32 +246,22 @@ def _search_by_windows(
     after_pk: int | None,
 ) -> list[Client]:
     """The first `wanted` cards of `queryset` whose search document matches, in card id
-    (= card number) order, taking matching ids a window at a time.
+    (= card number) order.
 
-    The trigram index finds every matching document cheaply, but joining each to its card
-    and sorting costs per match; a common name fragment matches thousands. So the newest
-    matching ids come first, a window at a time, and only they are joined to the cards
-    (with the user's visibility and filters); a user who sees few of them gets further,
-    growing windows until the page is full or the matches run out. Correct for every user,
-    and about as cheap as the first window for most.
+    Joining every matching document to its card and sorting costs per match, and a
+    common name fragment matches thousands. So the matching ids come first, a window at a
+    time (_matching_id_windows), and only they are joined to the cards with the user's
+    visibility and filters; a user who sees few of them gets further windows until the
+    page is full or the matches run out. Correct for every user, and about as cheap as
+    the first window for most.
     """
     rows: list[Client] = []
-    bound = after_pk
-    size = max(wanted * 4, 200)
-    order = "-client_id" if descending else "client_id"
-    while len(rows) < wanted:
-        entries = SearchEntry.objects.filter(documents)
-        if bound is not None:
-            entries = entries.filter(**{"client_id__lt" if descending else "client_id__gt": bound})
-        ids = list(entries.order_by(order).values_list("client_id", flat=True)[:size])
-        if not ids:
+    for ids in _matching_id_windows(documents, descending, after_pk, max(wanted * 4, 200)):
+        if ids:
+            page = queryset.filter(pk__in=ids).order_by("-pk" if descending else "pk")
+            rows.extend(page[: wanted - len(rows)])
+        if len(rows) >= wanted:
             break
-        page = queryset.filter(pk__in=ids).order_by("-pk" if descending else "pk")
-        rows.extend(page[: wanted - len(rows)])
-        if len(ids) < size:
-            break
-        bound = ids[-1]
-        size *= 4
     return rows
 
 

@@ -269,9 +269,14 @@ def test_through_services_and_created_card_numbers_stay_unique(ada, generator):
     assert CardNumberCounter.objects.get(name="client").value == max(numbers) == 21
 
 
-def test_search_pages_are_complete_for_a_user_who_sees_few_matches(db, staff, generator):
-    """The id-ordered search (FTS join on SQLite, id windows on PostgreSQL) must not lose
-    matches a restricted user sees, however many newer matches they cannot see."""
+@pytest.mark.parametrize("dense_scan_ids", [20_000, 50])
+def test_search_pages_are_complete_for_a_user_who_sees_few_matches(
+    db, staff, generator, monkeypatch, dense_scan_ids
+):
+    """The id-ordered search (FTS join on SQLite, id windows on PostgreSQL, with and
+    without falling back to the trigram index) must not lose matches a restricted user
+    sees, however many newer matches they cannot see."""
+    monkeypatch.setattr("kartoteka.clients.selectors.DENSE_SCAN_IDS", dense_scan_ids)
     north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
     reader = User.objects.create(username="reader", role=User.Role.EMPLOYEE)
     reader.teams.set([north])

@@ -82,6 +82,20 @@ SCENARIOS = [
     Scenario("list_view", "List page, whole view (HTML)", LIST_TARGET_MS),
     Scenario("card_detail", "Card: client_detail selector", CARD_TARGET_MS),
     Scenario("card_view", "Card page, whole view (HTML)", CARD_TARGET_MS),
+    Scenario(
+        "card_story_view", "Card page + its first timeline page, whole views (HTML)", CARD_TARGET_MS
+    ),
+    Scenario(
+        "card_heavy_view",
+        "Long-history card: page + first timeline page (HTML)",
+        CARD_TARGET_MS,
+    ),
+    Scenario(
+        "timeline_heavy_older",
+        "Long-history card: an older timeline page (cursor, HTML)",
+        CARD_TARGET_MS,
+    ),
+    Scenario("summary_heavy", "Long-history card: summary header (client_summary)", None),
     Scenario("create_card", "Create one card (client_create)", None),
 ]
 
@@ -134,6 +148,18 @@ class Command(BaseCommand):
             action="store_true",
             help="Keep the database and reuse it next time (no generation when it holds N).",
         )
+        parser.add_argument(
+            "--events",
+            type=int,
+            default=0,
+            help="History events (timeline lines with their records) over all cards (0).",
+        )
+        parser.add_argument(
+            "--card-events",
+            type=int,
+            default=10_000,
+            help="History events on one card measured on its own (10,000; 0: none).",
+        )
         parser.add_argument("--repeat", type=int, default=200, help="Samples per scenario.")
         parser.add_argument("--output", default=None, help="Write the report (Markdown) here.")
         parser.add_argument("--seed", type=int, default=1)
@@ -142,6 +168,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["cards"] < 1 or options["repeat"] < 1:
             raise CommandError("--cards and --repeat must be positive.")
+        if options["events"] < 0 or options["card_events"] < 0:
+            raise CommandError("--events and --card-events cannot be negative.")
         command_line = options["report_command"] or "kartoteka bench " + " ".join(
             shlex.quote(a) for a in sys.argv[2:]
         )
@@ -193,6 +221,10 @@ class Command(BaseCommand):
             str(options["repeat"]),
             "--seed",
             str(options["seed"]),
+            "--events",
+            str(options["events"]),
+            "--card-events",
+            str(options["card_events"]),
             "--report-command",
             command_line,
         ]
@@ -258,6 +290,10 @@ class Bench:
         self.command_line = command_line
         self.random = random.Random(self.seed)
         self.generation = ""
+        self.events = options.get("events") or 0
+        self.card_events = options.get("card_events") or 0
+        self.heavy: Client | None = None
+        self.history = "none"
 
     def say(self, text: str) -> None:
         self.out.write(text)
@@ -281,6 +317,10 @@ class Bench:
                     actor=None, username=BENCH_ADMIN, password=None, role=User.Role.ADMIN
                 )
         self.employee = User.objects.get(username=BENCH_EMPLOYEE)
+        self._cards_prepare()
+        self._history_prepare()
+
+    def _cards_prepare(self) -> None:
         existing = Client.objects.count()
         missing = self.cards - existing
         if missing <= 0:
@@ -308,6 +348,72 @@ class Bench:
             f"statistics gathered in {analyzed:,.0f} s"
         )
         self.say(self.generation)
+
+    def _history_prepare(self) -> None:
+        """History events with their records (interactions, orders, invoices, …): one card
+        with `card_events` of them, measured on its own, and `events` over all the cards."""
+        from kartoteka.activities.models import TimelineEvent
+        from kartoteka.clients.demo_history import history_bulk_create, history_spread
+
+        authors = sorted({pk for members in self.staff.teams.values() for pk in members})
+        notes = []
+        if self.card_events:
+            # A card the employee sees too, so both users measure it.
+            self.heavy = (
+                Client.objects.visible_to(self.employee)
+                .filter(is_archived=False)
+                .order_by("pk")
+                .first()
+            )
+            assert self.heavy is not None
+            missing = self.card_events - TimelineEvent.objects.filter(client=self.heavy).count()
+            if missing > 0:
+                self.say(f"Writing {missing:,} history events on card № {self.heavy.card_number}…")
+                started = time.monotonic()
+                with change_context(channel="cli"), _big_cache():
+                    history_bulk_create(
+                        [(self.heavy.pk, missing)], authors=authors, seed=self.seed + 7
+                    )
+                notes.append(
+                    f"{missing:,} events on card № {self.heavy.card_number} written in "
+                    f"{time.monotonic() - started:,.0f} s"
+                )
+        heavy_pk = self.heavy.pk if self.heavy else 0
+        if self.events:
+            missing = self.events - TimelineEvent.objects.exclude(client_id=heavy_pk).count()
+            if missing > 0:
+                ids = list(
+                    Client.objects.exclude(pk=heavy_pk).order_by("pk").values_list("pk", flat=True)
+                )
+                self.say(f"Writing {missing:,} history events over {len(ids):,} cards…")
+                started = time.monotonic()
+                bar = ProgressBar(missing, "Events", self.command.stderr._out)
+                with change_context(channel="cli"), _big_cache():
+                    history_bulk_create(
+                        history_spread(ids, missing, seed=self.seed),
+                        authors=authors,
+                        seed=self.seed,
+                        progress=bar.update,
+                        parallel=missing >= 100_000,
+                    )
+                elapsed = time.monotonic() - started
+                notes.append(
+                    f"{missing:,} events over {len(ids):,} cards written in {elapsed:,.0f} s "
+                    f"({missing / elapsed:,.0f} events/s)"
+                )
+        if notes:
+            self._analyze()
+        total = TimelineEvent.objects.count()
+        heavy = (
+            f"; the long-history card № {self.heavy.card_number} has "
+            f"{TimelineEvent.objects.filter(client=self.heavy).count():,}"
+            if self.heavy
+            else ""
+        )
+        self.history = f"{total:,} timeline events (each with its record){heavy}; " + (
+            "; ".join(notes) if notes else "already there (reused)"
+        )
+        self.say(self.history)
 
     @staticmethod
     def _collect_static() -> None:
@@ -458,6 +564,16 @@ class Bench:
             assert response.status_code == 200, response.status_code
             return 1
 
+        timeline_url = self._url("clients:timeline", 0)
+
+        def card_story(i: int) -> int:
+            pk = card(i)
+            page = web.get(detail_url.replace("/0/", f"/{pk}/"))
+            story = web.get(timeline_url.replace("/0/", f"/{pk}/"), HTTP_HX_REQUEST="true")
+            assert page.status_code == story.status_code == 200, (page, story)
+            return 1
+
+        heavy_calls = self._heavy_calls(user, web)
         generator = CardGenerator(staff=self.staff, seed=self.seed + 17 + (role == "employee"))
         new_cards = []
         for spec in generator.generate(self.repeat + WARM_UP):
@@ -491,8 +607,52 @@ class Bench:
             "list_view": list_view if list_url else None,
             "card_detail": detail,
             "card_view": card_view if detail_url else None,
+            "card_story_view": card_story if detail_url and timeline_url else None,
+            **heavy_calls,
             "create_card": create,
         }
+
+    def _heavy_calls(self, user: User, web: WebClient) -> dict[str, Callable[[int], int]]:
+        """The long-history card: its page with the first timeline page, older timeline
+        pages reached through cursors, and its summary header alone."""
+        from kartoteka.clients.selectors import client_timeline
+        from kartoteka.clients.summary import client_summary
+
+        heavy = self.heavy
+        if heavy is None:
+            return {}
+        page_url = reverse("clients:detail", args=[heavy.pk])
+        timeline_url = reverse("clients:timeline", args=[heavy.pk])
+        cursors, cursor = [], None
+        while True:
+            page = client_timeline(user=user, client=heavy, cursor=cursor)
+            if not page.next_cursor:
+                break
+            cursor = page.next_cursor
+            cursors.append(cursor)
+        random.Random(self.seed).shuffle(cursors)
+
+        def view(i: int) -> int:
+            first = web.get(page_url)
+            story = web.get(timeline_url, HTTP_HX_REQUEST="true")
+            assert first.status_code == story.status_code == 200, (first, story)
+            return 1
+
+        def older(i: int) -> int:
+            response = web.get(
+                timeline_url, {"cursor": cursors[i % len(cursors)]}, HTTP_HX_REQUEST="true"
+            )
+            assert response.status_code == 200, response.status_code
+            return 1
+
+        def summary(i: int) -> int:
+            client_summary(user=user, client=heavy)
+            return 1
+
+        calls: dict[str, Callable[[int], int]] = {"card_heavy_view": view, "summary_heavy": summary}
+        if cursors:
+            calls["timeline_heavy_older"] = older
+        return calls
 
     @staticmethod
     def _url(name: str, *args: Any) -> str | None:
@@ -518,7 +678,7 @@ class Bench:
         for role, user in (("admin", self.admin), ("employee", self.employee)):
             calls = self.scenarios_for(user, role, samples)
             for scenario in SCENARIOS:
-                call = calls[scenario.key]
+                call = calls.get(scenario.key)
                 if call is None:
                     continue
                 self.say(f"  {role:<8} {scenario.title}…")
@@ -549,6 +709,7 @@ class Bench:
             f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC; "
             f"machine: {_machine()}",
             f"- Data: {self.generation}",
+            f"- History: {self.history}",
             f"- Machine load average (1 min) before/after measuring: {self.load_before} / "
             f"{self.load_after} (other processes share the 2 cores)",
             f"- {self.repeat} samples per scenario and user after {WARM_UP} warm-up calls; "
