@@ -6,9 +6,8 @@ Definitions (all money in the business's base currency):
 - orders: how many such orders; last order: the latest `ordered_on` among them; average
   order: lifetime value / orders, to the cent;
 - balance and overdue debt: as finance.selectors.client_balance defines them (invoiced −
-  paid; the unpaid rest of invoices past their due date) — computed here with aggregates and
-  finance's own with_paid()/settle() applied only to the invoices that can be overdue, so a
-  card with thousands of settled invoices costs what a new one does; credit left: credit
+  paid; the unpaid rest of invoices past their due date), with finance's own settle()
+  applied only to the invoices that can be overdue (see _money); credit left: credit
   limit − balance;
 - last contact: the latest interaction that is not deleted;
 - next recommendation: the pending recommendation with the earliest due date;
@@ -20,7 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, ExpressionWrapper, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kartoteka.activities.models import Interaction
@@ -29,11 +29,10 @@ from kartoteka.clients.models import Client
 from kartoteka.core.models import SiteSettings
 from kartoteka.core.money import ZERO, money
 from kartoteka.finance.models import Invoice, Payment
-from kartoteka.finance.selectors import MONEY_FIELD, InvoiceState, settle, with_paid
+from kartoteka.finance.selectors import MONEY_FIELD, InvoiceState, settle
 from kartoteka.sales.models import Order
 
 NPS_WINDOW = 5
-HALF_CENT = Decimal("0.005")
 
 
 @dataclass(frozen=True)
@@ -88,28 +87,35 @@ class ClientSummary:
 def _money(client: Client) -> tuple[str, Decimal, Decimal]:
     """(base currency, balance, overdue debt) of the card, as client_balance has them.
 
-    Four queries: the base currency, invoiced and paid sums, and the invoices past due that
-    are not (nearly) paid off by their payments' sums — the only ones that can be overdue,
-    settled exactly by finance's settle().
+    Four queries: the base currency; what is invoiced and what is paid (sums); and the
+    invoices past due that their payments in the invoice's currency do not pay off (or that
+    have payments in other currencies), each with its payments summed by the database.
+    Only those are settled, by finance's own settle(): a card with thousands of paid
+    invoices costs about what a new one does.
     """
     today = timezone.localdate()
     currency = SiteSettings.current().base_currency
     active = Invoice.objects.filter(client=client).exclude(status=Invoice.Status.CANCELLED)
     invoiced = active.aggregate(total=Sum("amount_base"))["total"] or ZERO
     paid = Payment.objects.filter(client=client).aggregate(total=Sum("amount_base"))["total"]
-    # Only invoices their payments do not pay off can be overdue. settle() adds payments in
-    # the invoice's currency as they are (cents, exact) and rounds the others' sum once
-    # (half a cent at most): so these conditions keep every invoice it could find unpaid.
-    covered = ExpressionWrapper(
-        F("paid_same") + F("paid_other_base") / F("exchange_rate"), output_field=MONEY_FIELD
+    same_currency = Q(payments__currency=F("currency"))
+    other_currency = Q(payments__currency__lt=F("currency")) | Q(
+        payments__currency__gt=F("currency")
     )
     candidates = (
-        with_paid(active.filter(due_on__lt=today))
-        .annotate(covered=covered)
-        .filter(
-            Q(paid_other_base=0, paid_same__lt=F("amount"))
-            | Q(paid_other_base__gt=0, covered__lt=F("amount") + HALF_CENT)
+        active.filter(due_on__lt=today)
+        .annotate(
+            paid_same=Coalesce(
+                Sum("payments__amount", filter=same_currency), ZERO, output_field=MONEY_FIELD
+            ),
+            paid_other_base=Coalesce(
+                Sum("payments__amount_base", filter=other_currency),
+                ZERO,
+                output_field=MONEY_FIELD,
+            ),
         )
+        .filter(Q(paid_other_base=0, paid_same__lt=F("amount")) | Q(paid_other_base__gt=0))
+        .only("pk", "amount", "currency", "exchange_rate", "due_on", "status")
     )
     overdue = ZERO
     for invoice in candidates:
@@ -123,7 +129,7 @@ def client_summary(*, user: Any, client: Client) -> ClientSummary:
     """The summary of a card `user` may see (the caller fetched it through client_get).
 
     Eight queries whatever the number of orders, invoices, payments or interactions: orders
-    aggregated, the money picture (base currency, invoiced, paid, invoices that can be
+    aggregated, the money picture (base currency, invoiced, paid, invoices that may be
     overdue), the last contact, the
     next recommendation, the last NPS scores.
     """

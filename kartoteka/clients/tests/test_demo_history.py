@@ -78,3 +78,50 @@ def test_a_second_load_continues_ids_and_numbers(alice):
     history_bulk_create([(card.pk, 50)], authors=[alice.pk], seed=1)
     history_bulk_create([(card.pk, 50)], authors=[alice.pk], seed=2)
     assert TimelineEvent.objects.filter(client=card).count() == 100
+
+
+def test_bench_writes_history_and_measures_the_long_history_card(db, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    report_file = tmp_path / "bench.md"
+    call_command(
+        "bench",
+        cards=60,
+        events=500,
+        card_events=300,
+        repeat=3,
+        database="current",
+        output=str(report_file),
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
+
+    report = report_file.read_text(encoding="utf-8")
+    assert TimelineEvent.objects.count() == 800
+    counts = TimelineEvent.objects.values("client").annotate(n=Count("pk")).order_by("-n")
+    assert counts[0]["n"] == 300
+    assert "- History: 800 timeline events" in report
+    for title in (
+        "Card page + its first timeline page, whole views (HTML)",
+        "Long-history card: page + first timeline page (HTML)",
+        "Long-history card: an older timeline page (cursor, HTML)",
+        "Long-history card: summary header (client_summary)",
+    ):
+        for role in ("admin", "employee"):
+            assert f"| {title} | {role} |" in report
+
+    out = StringIO()
+    call_command(
+        "bench",
+        cards=60,
+        events=500,
+        card_events=300,
+        repeat=2,
+        database="current",
+        stdout=out,
+        stderr=StringIO(),
+    )
+    assert TimelineEvent.objects.count() == 800
+    assert "already there (reused)" in out.getvalue()
