@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from kartoteka.clients.filters import ClientFilterSet
 from kartoteka.clients.models import Client, ContactPoint
 from kartoteka.core.models import ObjectChange
-from kartoteka.search.backends import document_filter, fts_join_expression
+from kartoteka.search.backends import document_filter, fts_join_expression, parse_query
 from kartoteka.search.models import SearchEntry
 
 # sort key -> (field, descending)
@@ -191,20 +191,21 @@ def _ids_without(entries: QuerySet[SearchEntry], plan: str, order: str, size: in
 
 
 def _matching_id_windows(
-    documents: Q, descending: bool, after_pk: int | None, size: int
+    documents: Q, descending: bool, after_pk: int | None, size: int, *, dense: bool
 ) -> Iterator[list[int]]:
     """Ids of the cards whose search document matches, newest first (oldest first when
     ascending), in windows that grow each time.
 
-    On PostgreSQL, descending: the newest DENSE_SCAN_IDS ids are read in id order first,
-    so a common fragment fills its window after a few hundred rows; a fragment too rare to
-    fill it there is then looked up in the trigram index for the older cards, which
-    costs in proportion to its (few) matches.
+    With `dense` (PostgreSQL, descending, a short fragment that may be very common): the
+    newest DENSE_SCAN_IDS ids are read in id order first, so a common fragment fills its
+    window after a few hundred rows; a fragment too rare to fill it there is then looked
+    up in the trigram index for the older cards, which costs in proportion to its (few)
+    matches. Longer terms (emails, phones, whole names) go to the trigram index at once.
     """
     order = "-client_id" if descending else "client_id"
     op = "lt" if descending else "gt"
     bound = after_pk
-    dense = connection.vendor == "postgresql" and descending
+    dense = dense and connection.vendor == "postgresql" and descending
     while True:
         entries = SearchEntry.objects.filter(documents)
         if bound is not None:
@@ -244,6 +245,7 @@ def _search_by_windows(
     descending: bool,
     wanted: int,
     after_pk: int | None,
+    shortest_term: int,
 ) -> list[Client]:
     """The first `wanted` cards of `queryset` whose search document matches, in card id
     (= card number) order.
@@ -256,7 +258,10 @@ def _search_by_windows(
     the first window for most.
     """
     rows: list[Client] = []
-    for ids in _matching_id_windows(documents, descending, after_pk, max(wanted * 4, 200)):
+    windows = _matching_id_windows(
+        documents, descending, after_pk, max(wanted * 4, 200), dense=shortest_term <= 5
+    )
+    for ids in windows:
         if ids:
             page = queryset.filter(pk__in=ids).order_by("-pk" if descending else "pk")
             rows.extend(page[: wanted - len(rows)])
@@ -346,7 +351,8 @@ def client_list(
     queryset = queryset.select_related("responsible", "team")
     rows: list[Client]
     if documents is not None:
-        rows = _search_by_windows(queryset, documents, descending, limit + 1, after_pk)
+        shortest = min(len(term) for group in parse_query(search)[0] for term in group)
+        rows = _search_by_windows(queryset, documents, descending, limit + 1, after_pk, shortest)
         prefetch_related_objects(rows, *related)
     else:
         rows = list(queryset.order_by(*order).prefetch_related(*related)[: limit + 1])

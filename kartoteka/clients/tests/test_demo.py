@@ -295,7 +295,7 @@ def test_search_pages_are_complete_for_a_user_who_sees_few_matches(
 
     seen, cursor = [], None
     while True:
-        page = client_list(user=reader, filters={"q": "окунев"}, cursor=cursor, limit=2)
+        page = client_list(user=reader, filters={"q": "окуне"}, cursor=cursor, limit=2)
         seen += [c.pk for c in page.items]
         if not page.next_cursor:
             break
