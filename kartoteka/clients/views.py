@@ -139,8 +139,9 @@ def _card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
 
 # The card page's sections, each an HTMX fragment served by its app and loaded on page load;
 # (column, section name, URL name). "story" goes beside the card, "work" under its details.
+# The timeline and the summary header are rendered with the page itself (no second request
+# before the card's story shows) and reload themselves when the card changes.
 CARD_SECTIONS = (
-    ("story", "timeline", "clients:timeline"),
     ("work", "interactions", "activities:client-interactions"),
     ("work", "orders", "sales:client-orders"),
     ("work", "services", "sales:client-services"),
@@ -166,11 +167,13 @@ def _card_sections(client: Client) -> dict[str, list[tuple[str, str]]]:
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The card page: everything about the client at a glance (404 for a card not visible).
 
-    The history sections load themselves (HTMX, on page load) from their apps."""
+    The summary header and the first page of the timeline come with the page; the other
+    history sections load themselves (HTMX, on page load) from their apps."""
     client = selectors.client_detail(user=request.user, pk=pk)
     context = _card_context(request, client)
     context["sections"] = _card_sections(client)
     context["summary"] = client_summary_of(user=request.user, client=client)
+    context["timeline"] = _timeline_context(client, user=request.user)
     return render(request, "clients/client_detail.html", context)
 
 
@@ -656,37 +659,36 @@ def _event_link(event: Any) -> str:
     return f"#section-{section}" if section else ""
 
 
-@require_GET
-def client_timeline(request: HttpRequest, pk: int) -> HttpResponse:
-    """The timeline section: filter chips and the newest events. With `cursor`, only the next
-    page of events (the "Load more" answer). `kind` filters; an unknown kind shows all."""
-    client = selectors.client_get(user=request.user, pk=pk)
-    kind = request.GET.get("kind", "")
+def _timeline_context(
+    client: Client, *, user: Any, kind: str = "", cursor: str | None = None, day: str = ""
+) -> dict[str, Any]:
+    """What the timeline section shows: the events of one page grouped by day, the chips
+    and the "Load more" link. A stale or edited cursor starts again from the newest."""
     if kind not in TIMELINE_SECTIONS:
         kind = ""
-    cursor = request.GET.get("cursor") or None
+    kinds = [kind] if kind else None
     try:
-        page = selectors.client_timeline(
-            user=request.user, client=client, kinds=[kind] if kind else None, cursor=cursor
-        )
+        page = selectors.client_timeline(user=user, client=client, kinds=kinds, cursor=cursor)
     except ValidationError:
-        cursor = None  # a stale or edited link: start again from the newest
-        page = selectors.client_timeline(
-            user=request.user, client=client, kinds=[kind] if kind else None
-        )
-    previous_day = request.GET.get("day", "") if cursor else ""
+        cursor = None
+        page = selectors.client_timeline(user=user, client=client, kinds=kinds)
+    previous_day = day if cursor else ""
     days: list[dict[str, Any]] = []
     for event in page.items:
         event.link = _event_link(event)
         local = timezone.localtime(event.occurred_at)
         # Dated records (orders, invoices) sit at midnight: their time says nothing.
         event.has_time = local.time() != datetime.time.min
-        day = local.date()
-        if days and days[-1]["day"] == day:
+        event_day = local.date()
+        if days and days[-1]["day"] == event_day:
             days[-1]["events"].append(event)
         else:
             days.append(
-                {"day": day, "events": [event], "continued": day.isoformat() == previous_day}
+                {
+                    "day": event_day,
+                    "events": [event],
+                    "continued": event_day.isoformat() == previous_day,
+                }
             )
     base_url = reverse("clients:timeline", args=[client.pk])
     more_url = None
@@ -695,11 +697,12 @@ def client_timeline(request: HttpRequest, pk: int) -> HttpResponse:
         if kind:
             query["kind"] = kind
         more_url = base_url + "?" + urlencode(query)
-    context = {
+    today = timezone.localdate()
+    return {
         "client": client,
         "days": days,
-        "today": timezone.localdate(),
-        "yesterday": timezone.localdate() - datetime.timedelta(days=1),
+        "today": today,
+        "yesterday": today - datetime.timedelta(days=1),
         "kind": kind,
         "filters": [
             (value, label, base_url + ("?kind=" + value if value else ""))
@@ -707,9 +710,24 @@ def client_timeline(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "self_url": base_url + ("?kind=" + kind if kind else ""),
         "more_url": more_url,
+        "is_next_page": cursor is not None,
     }
+
+
+@require_GET
+def client_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    """The timeline section: filter chips and the newest events. With `cursor`, only the next
+    page of events (the "Load more" answer). `kind` filters; an unknown kind shows all."""
+    client = selectors.client_get(user=request.user, pk=pk)
+    context = _timeline_context(
+        client,
+        user=request.user,
+        kind=request.GET.get("kind", ""),
+        cursor=request.GET.get("cursor") or None,
+        day=request.GET.get("day", ""),
+    )
     template = "clients/client_timeline.html"
-    if cursor:
+    if context["is_next_page"]:
         template += "#timeline-page"
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))

@@ -43,8 +43,11 @@ def test_sections_load_themselves_in_order(web_client_for, alice, card):
             except NoReverseMatch:
                 continue
     assert _loaded_sections(html) == expected
-    assert ("timeline", reverse("clients:timeline", args=[card.pk])) in expected
     assert ("documents", reverse("documents:client-documents", args=[card.pk])) in expected
+    # The timeline comes with the page, not in a second request.
+    timeline_url = reverse("clients:timeline", args=[card.pk])
+    assert f'section-placeholder" hx-get="{timeline_url}"' not in html
+    assert html.count('id="section-timeline"') == 1
     # The summary header sits above the sections, the timeline beside the work sections.
     assert html.index('id="card-summary"') < html.index('id="section-timeline"')
     assert html.index('class="card-work"') < html.index('class="card-story"')
@@ -53,7 +56,7 @@ def test_sections_load_themselves_in_order(web_client_for, alice, card):
 
 def test_work_sections_keep_the_agreed_order(web_client_for, alice, card):
     html = web_client_for(alice).get(card.get_absolute_url()).content.decode()
-    names = [name for name, _url in _loaded_sections(html) if name != "timeline"]
+    names = [name for name, _url in _loaded_sections(html)]
     agreed = ["interactions", "orders", "services", "money", "care", "documents"]
     assert names == [name for name in agreed if name in names]
 
@@ -83,20 +86,20 @@ def test_story_and_summary_listen_for_changes(web_client_for, alice, card):
 def test_query_count_is_the_same_for_2_and_50_events(
     web_client_for, alice, card, django_assert_num_queries
 ):
-    """The page and its first timeline page: what opening a card costs."""
+    """The page with its summary header and first timeline page: what opening a card costs."""
     SiteSettings.current()
     web = web_client_for(alice)
-    timeline_url = reverse("clients:timeline", args=[card.pk])
     add_events(card, 2, author=alice)
     web.get(card.get_absolute_url())
     with CaptureQueriesContext(connection) as two:
-        web.get(card.get_absolute_url())
-        web.get(timeline_url, HTTP_HX_REQUEST="true")
+        response = web.get(card.get_absolute_url())
+    assert response.content.decode().count('class="tl-event') == 2
     add_events(card, 48, author=alice, start=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
     with django_assert_num_queries(len(two.captured_queries)):
-        web.get(card.get_absolute_url())
-        response = web.get(timeline_url, HTTP_HX_REQUEST="true")
-    assert response.content.decode().count('class="tl-event') == 30
+        response = web.get(card.get_absolute_url())
+    html = response.content.decode()
+    assert html.count('class="tl-event') == 30
+    assert "Load more" in html
 
 
 @pytest.mark.parametrize(("role", "status"), [("ada", 200), ("rita", 200), ("charlie", 404)])

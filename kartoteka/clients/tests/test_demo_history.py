@@ -104,8 +104,7 @@ def test_bench_writes_history_and_measures_the_long_history_card(db, tmp_path):
     assert counts[0]["n"] == 300
     assert "- History: 800 timeline events" in report
     for title in (
-        "Card page + its first timeline page, whole views (HTML)",
-        "Long-history card: page + first timeline page (HTML)",
+        "Long-history card: card page, whole view (HTML)",
         "Long-history card: an older timeline page (cursor, HTML)",
         "Long-history card: summary header (client_summary)",
     ):
