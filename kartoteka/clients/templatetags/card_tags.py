@@ -1,10 +1,11 @@
-"""Template helpers of the card page: money with its currency sign."""
+"""Template helpers of the card page: money with its currency sign, timeline icons."""
 
 from decimal import Decimal
 from typing import Any
 
 from django import template
 from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -19,3 +20,46 @@ def money(amount: Decimal | None, currency: Any = "") -> str:
     text = number_format(Decimal(amount), 2, use_l10n=True, force_grouping=True)
     sign = SIGNS.get(str(currency), str(currency))
     return f"{text}\u00a0{sign}" if sign else text
+
+
+# The timeline's icons by kind (line drawings on a 24×24 grid), made once: a template include
+# per event would cost more than the rest of the event's markup.
+_ICON_PATHS = {
+    "interaction": [
+        "M5 5h14a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1H10l-4.5 3.5V16H5a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1z",
+        "M8 9.5h8M8 12.5h5",
+    ],
+    "order": ["M5 8h14l-1.2 11.2a1 1 0 0 1-1 .8H7.2a1 1 0 0 1-1-.8z", "M9 8V6.5a3 3 0 0 1 6 0V8"],
+    "service": [
+        "M12 3.5l1.9 4.6 4.6 1.9-4.6 1.9L12 16.5l-1.9-4.6L5.5 10l4.6-1.9z",
+        "M18 15.5l.8 1.9 1.9.8-1.9.8-.8 1.9-.8-1.9-1.9-.8 1.9-.8z",
+    ],
+    "invoice": ["M6 3.5h12v17l-2-1.3-2 1.3-2-1.3-2 1.3-2-1.3-2 1.3z", "M9 8h6M9 11.5h6M9 15h3.5"],
+    "payment": [
+        "M5 6h14a2 2 0 0 1 2 2v8.5a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2z",
+        "M3 10h18M7 15h3",
+    ],
+    "survey": ["M12 3.8l2.5 5.1 5.6.8-4 3.9.9 5.6-5-2.6-5 2.6.9-5.6-4-3.9 5.6-.8z"],
+    "recommendation": [
+        "M9 18h6M10 21h4",
+        "M12 3a6 6 0 0 0-3.6 10.8c.6.5 1 1.2 1 2V16h5.2v-.2c0-.8.4-1.5 1-2A6 6 0 0 0 12 3z",
+    ],
+    "document": [
+        "M14 3.5H7a1 1 0 0 0-1 1v15a1 1 0 0 0 1 1h10a1 1 0 0 0 1-1v-12z",
+        "M14 3.5v4h4M9 12.5h6M9 16h6",
+    ],
+}
+TIMELINE_ICONS = {
+    kind: mark_safe(
+        '<span class="tl-icon" aria-hidden="true"><svg viewBox="0 0 24 24">'
+        + "".join(f'<path d="{path}"/>' for path in paths)
+        + "</svg></span>"
+    )
+    for kind, paths in _ICON_PATHS.items()
+}
+
+
+@register.filter
+def timeline_icon(kind: str) -> str:
+    """The icon of a timeline event's kind, as markup (decorative: hidden from readers)."""
+    return TIMELINE_ICONS.get(kind, TIMELINE_ICONS["document"])
