@@ -171,7 +171,7 @@ def _plannable(queryset: QuerySet[Client], archived: str | None) -> QuerySet[Cli
 
 # PostgreSQL: how many of the newest card ids are scanned in id order before the trigram
 # index is asked instead (see _matching_id_windows).
-DENSE_SCAN_IDS = 20_000
+DENSE_SCAN_IDS = 5_000
 
 
 def _ids_without(entries: QuerySet[SearchEntry], plan: str, order: str, size: int) -> list[int]:

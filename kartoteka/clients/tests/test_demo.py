@@ -269,7 +269,7 @@ def test_through_services_and_created_card_numbers_stay_unique(ada, generator):
     assert CardNumberCounter.objects.get(name="client").value == max(numbers) == 21
 
 
-@pytest.mark.parametrize("dense_scan_ids", [20_000, 50])
+@pytest.mark.parametrize("dense_scan_ids", [5_000, 50])
 def test_search_pages_are_complete_for_a_user_who_sees_few_matches(
     db, staff, generator, monkeypatch, dense_scan_ids
 ):
