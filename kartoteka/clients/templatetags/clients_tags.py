@@ -3,10 +3,12 @@
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from kartoteka.clients import permissions
-from kartoteka.clients.models import ContactPoint
+from kartoteka.clients.models import Client, ContactPoint
 
 register = template.Library()
 
@@ -72,3 +74,40 @@ def primary_of(contacts: list[ContactPoint], kind: str) -> ContactPoint | None:
         if contact.kind == kind:
             return contact
     return None
+
+
+_KIND_ICONS = {
+    "company": (
+        '<path d="M4 20V6.5L11 4v16M11 20V9l9 2.5V20M3 20h18M7 8.5v.01M7 12v.01M7 15.5v.01'
+        'M14.5 14v.01M17 14v.01M14.5 17v.01M17 17v.01" fill="none" stroke="currentColor" '
+        'stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/>'
+    ),
+    "person": (
+        '<circle cx="12" cy="8" r="3.6" fill="none" stroke="currentColor" stroke-width="1.8"/>'
+        '<path d="M5 20c.8-3.6 3.6-5.6 7-5.6s6.2 2 7 5.6" fill="none" stroke="currentColor" '
+        'stroke-width="1.8" stroke-linecap="round"/>'
+    ),
+}
+
+
+@register.filter
+def kind_icon(kind: str) -> str:
+    """The person/company icon with its accessible name (a filter, not an include: the
+    client list renders it fifty times a page)."""
+    kind = "company" if kind == "company" else "person"
+    label = Client.Kind(kind).label
+    return format_html(
+        '<span class="kind-icon kind-{}" title="{}"><svg viewBox="0 0 24 24" aria-hidden="true">'
+        '{}</svg><span class="visually-hidden">{}</span></span>',
+        kind,
+        label,
+        mark_safe(_KIND_ICONS[kind]),
+        label,
+    )
+
+
+@register.filter
+def status_badge(client: Client) -> str:
+    return format_html(
+        '<span class="badge badge-{}">{}</span>', client.status, client.get_status_display()
+    )
