@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kartoteka.core.money import Currency
 
@@ -13,7 +14,7 @@ PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
 class PaymentMethod(models.TextChoices):
     CASH = "cash", _("Cash")
-    CARD = "card", _("Card")
+    CARD = "card", pgettext_lazy("payment method", "Card")
     BANK = "bank", _("Bank transfer")
     ONLINE = "online", _("Online")
     OTHER = "other", _("Other")

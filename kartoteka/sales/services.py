@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from kartoteka.accounts.models import User
 from kartoteka.activities.timeline import timeline_record, timeline_remove
@@ -696,7 +696,7 @@ def _service_timeline(record: ServiceRecord, actor: Any) -> None:
 
 
 def _upload_photo(actor: Any, record: ServiceRecord, uploaded: Any, which: str) -> Document:
-    label = _("before") if which == "before_photo" else _("after")
+    label = pgettext("photo", "before") if which == "before_photo" else pgettext("photo", "after")
     try:
         return document_services.document_upload(
             actor=actor,
