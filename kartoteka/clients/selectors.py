@@ -74,10 +74,8 @@ def client_detail(*, user: Any, pk: int) -> Client:
         Prefetch("contacts", queryset=ContactPoint.objects.order_by("kind", "-is_primary", "pk")),
         Prefetch("people", queryset=people, to_attr="visible_people"),
     ]
-    prefetched = Client.objects.prefetch_related(*lookups)
-    client = prefetched.select_related(
-        "responsible", "team", "employer", "actualized_by", "created_by"
-    ).get(pk=client.pk)
+    # client_get fetched the card with its references; only the lists are added to it.
+    prefetch_related_objects([client], *lookups)
     if (
         client.employer_id
         and not Client.objects.visible_to(user).filter(pk=client.employer_id).exists()

@@ -293,13 +293,13 @@ def test_detail_history_names_the_change(alice, bob, web_client_for):
     assert "Bob" in content
 
 
-# Session, user, teams; the visible card, the card again with its references, tags,
+# Session, user, teams; the visible card with its references, tags,
 # contacts, visible people; the history with actors. Plus one query per kind of reference
 # (users, teams, companies) that the shown history changed, never one per row.
 # 9 for the card itself, 8 for its summary header (clients/summary.py), 1 for the first
 # timeline page (the other history sections load themselves afterwards). The business
 # settings row exists, as it does after first use.
-DETAIL_QUERIES = 18
+DETAIL_QUERIES = 17
 
 
 def test_detail_query_count_does_not_grow(alice, web_client_for, django_assert_num_queries):
