@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "kartoteka.finance",
     "kartoteka.care",
     "kartoteka.documents",
+    "kartoteka.tasks",
 ]
 
 MIDDLEWARE = [

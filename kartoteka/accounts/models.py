@@ -1,9 +1,21 @@
 import hashlib
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA zone name such as Europe/Moscow or Asia/Shanghai."""
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("Unknown time zone %(value)s: use a name such as Europe/Moscow."),
+            code="invalid_time_zone",
+            params={"value": value},
+        )
 
 
 class Team(models.Model):
@@ -45,6 +57,16 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=10, blank=True, default="", choices=settings.LANGUAGES
     )
+    # Blank: the business's zone (KARTOTEKA_TIME_ZONE). A manager in Shanghai sees a task
+    # due "09:00" at nine in Shanghai; the worker reminds at that instant, stored in UTC.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_time_zone],
+        help_text=_("Dates and times are shown in this zone; blank means the business's zone."),
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
@@ -53,6 +75,14 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    @property
+    def zone(self) -> "zoneinfo.ZoneInfo":
+        """The user's time zone, falling back to the business's when blank or unknown."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
     @property
     def is_admin_role(self) -> bool:
