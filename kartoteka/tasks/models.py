@@ -1,7 +1,34 @@
+import zoneinfo
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from kartoteka.accounts.models import validate_time_zone
+
+
+class TaskQuerySet(models.QuerySet["Task"]):
+    def visible_to(self, user: Any) -> "TaskQuerySet":
+        """Tasks `user` may see: administrators all; others those assigned to them or set by
+        them, and those on cards they may see; managers also those of anyone in their teams.
+        Anonymous and inactive users see none (rules in tasks.permissions)."""
+        from kartoteka.clients.models import Client
+
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin_role:
+            return self
+        rule = Q(assignee_id=user.pk) | Q(created_by_id=user.pk)
+        rule |= Q(client__in=Client.objects.visible_to(user).values("pk"))
+        if user.role == user.Role.MANAGER:
+            rule |= Q(assignee_id__in=user.team_member_ids())
+        return self.filter(rule)
+
+    def open(self) -> "TaskQuerySet":
+        return self.filter(status__in=Task.OPEN_STATUSES)
 
 
 class Task(models.Model):
@@ -96,6 +123,11 @@ class Task(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="occurrences"
     )
     series_anchor = models.DateTimeField(null=True, blank=True, editable=False)
+    # The zone of the series' wall clock (the assignee's when the task was set): a daily 09:00
+    # task in Moscow stays at 09:00 Moscow across the year. Blank: the assignee's zone.
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, default="", validators=[validate_time_zone]
+    )
     occurrence = models.PositiveIntegerField(default=0, editable=False)
     # The interaction logged when the task was completed ("log the call in the same step").
     interaction = models.ForeignKey(
@@ -123,6 +155,8 @@ class Task(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
+    objects = TaskQuerySet.as_manager()
+
     class Meta:
         ordering = ["due_at", "-priority", "pk"]
         verbose_name = _("task")
@@ -146,11 +180,31 @@ class Task(models.Model):
             models.CheckConstraint(
                 condition=Q(repeat_interval__gte=1), name="task_repeat_interval_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(repeat_interval__lte=365), name="task_repeat_interval_at_most_365"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("tasks:edit", args=[self.pk])
+
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_recurring(self) -> bool:
+        return bool(self.repeat)
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The wall-clock zone of the task: its own, else its assignee's."""
+        if self.time_zone:
+            try:
+                return zoneinfo.ZoneInfo(self.time_zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                pass
+        return self.assignee.zone
