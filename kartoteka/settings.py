@@ -103,6 +103,9 @@ INSTALLED_APPS = [
     "kartoteka.care",
     "kartoteka.documents",
     "kartoteka.tasks",
+    "kartoteka.notifications",
+    "kartoteka.plans",
+    "kartoteka.imports",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +244,11 @@ if env_bool("KARTOTEKA_USE_SMTP", False):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("KARTOTEKA_FROM_EMAIL", "kartoteka@localhost")
+# Links in emails point here (the address people open Kartoteka at).
+KARTOTEKA_BASE_URL = env_str("KARTOTEKA_BASE_URL", "http://127.0.0.1:8000")
+# The automatic reminders (birthdays, debts ...) run once a day from this hour on, in the
+# business's time zone, so they arrive in the morning.
+KARTOTEKA_REMINDERS_HOUR = env_int("KARTOTEKA_REMINDERS_HOUR", 8)
 
 # --- Domain ---------------------------------------------------------------------------------
 # Region used to read phone numbers written without a country code ("8 916 ..." in Russia).
@@ -249,6 +257,18 @@ KARTOTEKA_PAGE_SIZE = env_int("KARTOTEKA_PAGE_SIZE", 50)
 # Largest file accepted on a card (documents, photos).
 KARTOTEKA_MAX_UPLOAD_MB = env_int("KARTOTEKA_MAX_UPLOAD_MB", 20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Imports (docs/configuration.md): the largest file, what a file may hold, batch size (one
+# transaction each), validation processes (unset: both cores for large files), and how long
+# a run may stay silent before it counts as interrupted.
+KARTOTEKA_IMPORT_MAX_MB = env_int("KARTOTEKA_IMPORT_MAX_MB", 500)
+KARTOTEKA_IMPORT_MAX_ROWS = env_int("KARTOTEKA_IMPORT_MAX_ROWS", 2_000_000)
+KARTOTEKA_IMPORT_MAX_COLUMNS = env_int("KARTOTEKA_IMPORT_MAX_COLUMNS", 500)
+KARTOTEKA_IMPORT_MAX_CELL_CHARS = env_int("KARTOTEKA_IMPORT_MAX_CELL_CHARS", 10_000)
+KARTOTEKA_IMPORT_BATCH_SIZE = env_int("KARTOTEKA_IMPORT_BATCH_SIZE", 2000)
+KARTOTEKA_IMPORT_WORKERS = (
+    env_int("KARTOTEKA_IMPORT_WORKERS", 0) if os.environ.get("KARTOTEKA_IMPORT_WORKERS") else None
+)
+KARTOTEKA_IMPORT_STALE_SECONDS = env_int("KARTOTEKA_IMPORT_STALE_SECONDS", 120)
 
 LOGGING = {
     "version": 1,
