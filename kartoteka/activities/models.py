@@ -3,6 +3,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kartoteka.core.messages import render_stored
+
 
 class Interaction(models.Model):
     """A contact with the client: a call, meeting, email, message, visit or note.
@@ -94,8 +96,14 @@ class TimelineEvent(models.Model):
     occurred_at = models.DateTimeField()
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.BigIntegerField()
+    # `title` and `summary` hold plain text (a document's name, the outcome of a call);
+    # where the line is a phrase of ours ("Invoice № 12"), `title_msg` / `summary_msg` hold its
+    # msgid and parameters (core.messages) and the text is the English version, so each
+    # reader sees it in their own language. Read them through display_title/display_summary.
     title = models.CharField(max_length=300)
     summary = models.CharField(max_length=500, blank=True, default="")
+    title_msg = models.JSONField(null=True, blank=True)
+    summary_msg = models.JSONField(null=True, blank=True)
     amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True, default="")
     author = models.ForeignKey(
@@ -117,4 +125,12 @@ class TimelineEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        return render_stored(self.title_msg, self.title)
+
+    @property
+    def display_summary(self) -> str:
+        return render_stored(self.summary_msg, self.summary)

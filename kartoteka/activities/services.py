@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kartoteka.accounts.models import User
 from kartoteka.activities.models import Interaction, TimelineEvent
@@ -19,6 +20,7 @@ from kartoteka.activities.timeline import timeline_record, timeline_remove
 from kartoteka.clients import permissions
 from kartoteka.clients.models import Client
 from kartoteka.core.changelog import log_change, snapshot
+from kartoteka.core.messages import Message
 from kartoteka.core.models import ObjectChange
 
 # The fields a user edits on an interaction (the rest is derived or life-cycle).
@@ -142,20 +144,26 @@ def _validate(
         raise ValidationError(errors)
 
 
-def interaction_title(interaction: Interaction) -> str:
-    """How the interaction reads on the timeline: "Outgoing call: Price list"."""
-    kind, direction = interaction.kind, interaction.direction
-    titles: dict[tuple[str, str], str] = {
-        (Interaction.Kind.CALL, "in"): _("Incoming call"),
-        (Interaction.Kind.CALL, "out"): _("Outgoing call"),
-        (Interaction.Kind.EMAIL, "in"): _("Incoming email"),
-        (Interaction.Kind.EMAIL, "out"): _("Outgoing email"),
-        (Interaction.Kind.MESSAGE, "in"): _("Incoming message"),
-        (Interaction.Kind.MESSAGE, "out"): _("Outgoing message"),
-    }
-    label = titles.get((kind, direction)) or str(interaction.get_kind_display())
+# How a directed interaction is named; the others go by their kind's label.
+DIRECTED_TITLES: dict[tuple[str, str], str] = {
+    (Interaction.Kind.CALL, "in"): gettext_noop("Incoming call"),
+    (Interaction.Kind.CALL, "out"): gettext_noop("Outgoing call"),
+    (Interaction.Kind.EMAIL, "in"): gettext_noop("Incoming email"),
+    (Interaction.Kind.EMAIL, "out"): gettext_noop("Outgoing email"),
+    (Interaction.Kind.MESSAGE, "in"): gettext_noop("Incoming message"),
+    (Interaction.Kind.MESSAGE, "out"): gettext_noop("Outgoing message"),
+}
+
+
+def interaction_title(interaction: Interaction) -> Message:
+    """How the interaction reads on the timeline: "Outgoing call: Price list" (untranslated
+    until shown, so each reader sees it in their language)."""
+    msgid = DIRECTED_TITLES.get((interaction.kind, interaction.direction))
+    label = Message(msgid) if msgid else Message.label(Interaction.Kind(interaction.kind).label)
     if interaction.subject:
-        return _("%(kind)s: %(subject)s") % {"kind": label, "subject": interaction.subject}
+        return Message(
+            gettext_noop("%(kind)s: %(subject)s"), {"kind": label, "subject": interaction.subject}
+        )
     return label
 
 

@@ -59,7 +59,7 @@ def _context(
 ) -> dict[str, Any]:
     latest = selectors.interaction_latest(user=request.user, client=client, limit=LATEST)
     for interaction in latest:
-        interaction.title = services.interaction_title(interaction)  # type: ignore[attr-defined]
+        interaction.title = services.interaction_title(interaction).render()  # type: ignore[attr-defined]
     total = selectors.interaction_list(user=request.user, client=client).count()
     can_change = permissions.can_change_client(request.user, client)
     return {

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kartoteka.accounts.models import User
 from kartoteka.activities.models import TimelineEvent
@@ -20,6 +21,7 @@ from kartoteka.care.models import Recommendation, SurveyResponse
 from kartoteka.clients import permissions
 from kartoteka.clients.models import Client
 from kartoteka.core.changelog import log_change, snapshot
+from kartoteka.core.messages import Message
 from kartoteka.core.models import ObjectChange
 
 SURVEY_FIELDS = ["taken_on", "name", "scale", "score", "summary"]
@@ -92,17 +94,18 @@ def _survey_rules(survey: SurveyResponse) -> dict[str, ValidationError]:
     return rules
 
 
-def survey_title(survey: SurveyResponse) -> str:
+def survey_title(survey: SurveyResponse) -> str | Message:
     """How the survey reads on the timeline: "NPS 9 — Visit feedback"."""
     if survey.score is None:
         return survey.name
     if survey.scale == SurveyResponse.Scale.FREE:
-        return _("%(name)s: %(score)s") % {"name": survey.name, "score": survey.score}
-    return _("%(scale)s %(score)s — %(name)s") % {
-        "scale": survey.scale.upper(),
-        "score": survey.score,
-        "name": survey.name,
-    }
+        return Message(
+            gettext_noop("%(name)s: %(score)s"), {"name": survey.name, "score": survey.score}
+        )
+    return Message(
+        gettext_noop("%(scale)s %(score)s — %(name)s"),
+        {"scale": survey.scale.upper(), "score": survey.score, "name": survey.name},
+    )
 
 
 def _survey_on_timeline(survey: SurveyResponse) -> TimelineEvent:
@@ -227,12 +230,12 @@ def _recommendation_rules(recommendation: Recommendation) -> dict[str, Validatio
     return rules
 
 
-def recommendation_title(recommendation: Recommendation) -> str:
+def recommendation_title(recommendation: Recommendation) -> Message:
     """How the recommendation reads on the timeline: its first line, shortened."""
     first_line = (recommendation.text.strip().splitlines() or [""])[0]
     if len(first_line) > 120:
         first_line = first_line[:119].rstrip() + "…"
-    return _("Recommendation: %(text)s") % {"text": first_line}
+    return Message(gettext_noop("Recommendation: %(text)s"), {"text": first_line})
 
 
 def _recommendation_on_timeline(recommendation: Recommendation) -> TimelineEvent:

@@ -296,6 +296,14 @@ class TimelineEventOut(Schema):
     object: TimelineObjectOut
 
     @staticmethod
+    def resolve_title(obj: Any) -> str:
+        return str(obj.display_title)
+
+    @staticmethod
+    def resolve_summary(obj: Any) -> str:
+        return str(obj.display_summary)
+
+    @staticmethod
     def resolve_author(obj: Any) -> dict[str, Any] | None:
         user = obj.author
         return None if user is None else {"id": user.pk, "name": str(user)}

@@ -12,16 +12,19 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kartoteka.activities.timeline import timeline_record, timeline_remove
 from kartoteka.clients import permissions as client_permissions
 from kartoteka.clients.models import CardNumberCounter, Client
 from kartoteka.core.changelog import log_change, snapshot
+from kartoteka.core.messages import Message
 from kartoteka.core.money import ZERO, to_base
 from kartoteka.finance.models import Invoice, Payment
 from kartoteka.finance.selectors import paid_in_invoice_currency
+from kartoteka.sales.models import PaymentMethod
 from kartoteka.sales.services import resolve_exchange_rate
 
 INVOICE_FIELDS = [
@@ -111,16 +114,22 @@ def _validate_invoice(invoice: Invoice) -> None:
 
 
 def _invoice_timeline(invoice: Invoice, actor: Any) -> None:
-    summary = _("due %(date)s") % {"date": formats.date_format(invoice.due_on, "SHORT_DATE_FORMAT")}
     if invoice.status == Invoice.Status.CANCELLED:
-        summary = _("cancelled")
+        status = Message(gettext_noop("cancelled"))
+    else:
+        status = Message(gettext_noop("due %(date)s"), {"date": invoice.due_on})
+    summary = status
+    if invoice.notes:
+        summary = Message(
+            gettext_noop("%(status)s · %(notes)s"), {"status": status, "notes": invoice.notes}
+        )
     timeline_record(
         client=invoice.client,
         obj=invoice,
         kind="invoice",
         occurred_at=invoice.issued_on,
-        title=_("Invoice № %(number)s") % {"number": invoice.number},
-        summary=" · ".join(s for s in (summary, invoice.notes) if s),
+        title=Message(gettext_noop("Invoice № %(number)s"), {"number": invoice.number}),
+        summary=summary,
         amount=invoice.amount,
         currency=invoice.currency,
         author=actor,
@@ -296,16 +305,27 @@ def _check_against_invoice(payment: Payment) -> None:
 
 def _payment_timeline(payment: Payment, actor: Any) -> None:
     if payment.invoice is not None:
-        title = _("Payment on invoice № %(number)s") % {"number": payment.invoice.number}
+        title = Message(
+            gettext_noop("Payment on invoice № %(number)s"), {"number": payment.invoice.number}
+        )
     else:
-        title = _("Advance payment")
+        title = Message(gettext_noop("Advance payment"))
+    summary: Message | str = ""
+    if payment.method:
+        summary = Message.label(PaymentMethod(payment.method).label)
+        if payment.notes:
+            summary = Message(
+                gettext_noop("%(method)s · %(notes)s"), {"method": summary, "notes": payment.notes}
+            )
+    elif payment.notes:
+        summary = payment.notes
     timeline_record(
         client=payment.client,
         obj=payment,
         kind="payment",
         occurred_at=payment.paid_on,
         title=title,
-        summary=" · ".join(s for s in (str(payment.get_method_display()), payment.notes) if s),
+        summary=summary,
         amount=payment.amount,
         currency=payment.currency,
         author=actor,

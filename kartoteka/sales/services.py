@@ -15,13 +15,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import gettext_noop, pgettext
 
 from kartoteka.accounts.models import User
 from kartoteka.activities.timeline import timeline_record, timeline_remove
 from kartoteka.clients import permissions as client_permissions
 from kartoteka.clients.models import CardNumberCounter, Client
 from kartoteka.core.changelog import log_change, snapshot
+from kartoteka.core.messages import Message
 from kartoteka.core.models import SiteSettings
 from kartoteka.core.money import ZERO, money, to_base
 from kartoteka.documents import services as document_services
@@ -424,16 +425,13 @@ def _lines_snapshot(rows: Iterable[OrderLine]) -> list[str]:
 
 
 def _order_timeline(order: Order, rows: Sequence[OrderLine], actor: Any) -> None:
-    count = len(rows)
-    title = ngettext(
-        "Order № %(number)s: %(count)s line", "Order № %(number)s: %(count)s lines", count
-    ) % {"number": order.number, "count": count}
+    # The summary lists the lines, so the title needs no count (and no plural forms).
     timeline_record(
         client=order.client,
         obj=order,
         kind="order",
         occurred_at=order.ordered_on,
-        title=title,
+        title=Message(gettext_noop("Order № %(number)s"), {"number": order.number}),
         summary="; ".join(r.name for r in rows),
         amount=order.total,
         currency=order.currency,
@@ -680,9 +678,12 @@ def _stars(rating: int | None) -> str:
 
 
 def _service_timeline(record: ServiceRecord, actor: Any) -> None:
-    title = _("Service: %(name)s") % {"name": record.name}
+    title = Message(gettext_noop("Service: %(name)s"), {"name": record.name})
     if record.rating:
-        title += " — " + _stars(record.rating)
+        title = Message(
+            gettext_noop("Service: %(name)s — %(stars)s"),
+            {"name": record.name, "stars": _stars(record.rating)},
+        )
     timeline_record(
         client=record.client,
         obj=record,
