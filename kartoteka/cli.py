@@ -12,7 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Set up (migrate, static files, first admin, demo data) and serve with the worker",
     ),
     "serve": ("serve", "Run the web server (gunicorn) only"),
-    "worker": ("db_worker", "Run the background task worker only"),
+    "worker": ("worker", "Run the background task worker and the reminders clock only"),
     "migrate": ("migrate", "Create or upgrade the database tables"),
     "createuser": ("createuser", "Create a user with a role and teams"),
     "demo": ("demo", "Load realistic demo cards (ru, uk, zh, en) with demo users"),
