@@ -906,6 +906,38 @@ def _trigram_index_sql() -> str | None:
     return found[0] if found else None
 
 
+def card_rows_insert(
+    cursor: Any,
+    *,
+    clients: Sequence[Sequence[Any]],
+    contacts: Sequence[Sequence[Any]],
+    entries: Sequence[tuple[int, str]],
+    tags: Sequence[tuple[int, int]],
+    trigger_sql: str | None,
+) -> None:
+    """Insert cards as `_RowMaker` rows, with their contacts, search entries and tags.
+
+    Call inside a transaction: on SQLite the FTS trigger (`_fts_trigger_sql`) is dropped and
+    re-created around the direct FTS insert, all or nothing. Shared by this loader and the
+    import (kartoteka.imports), so both write exactly what `client_create` writes.
+    """
+    client_columns = [f.column for f in Client._meta.concrete_fields]
+    contact_columns = [f.column for f in ContactPoint._meta.concrete_fields]
+    entry_table = SearchEntry._meta.db_table
+    _insert(cursor, Client._meta.db_table, client_columns, clients)
+    if contacts:
+        _insert(cursor, ContactPoint._meta.db_table, contact_columns, contacts)
+    if trigger_sql:
+        cursor.execute("DROP TRIGGER search_fts_ai")
+        _insert(cursor, entry_table, ["client_id", "document"], entries)
+        cursor.executemany("INSERT INTO search_fts (rowid, document) VALUES (%s, %s)", entries)
+        cursor.execute(trigger_sql)
+    else:
+        _insert(cursor, entry_table, ["client_id", "document"], entries)
+    if tags:
+        _insert(cursor, Client.tags.through._meta.db_table, ["client_id", "tag_id"], tags)
+
+
 def cards_bulk_create(
     specs: Iterable[CardSpec],
     *,
@@ -924,13 +956,6 @@ def cards_bulk_create(
     to meanwhile (first start, the benchmark): ids are assigned here, not by the database.
     With `parallel` (POSIX only), a forked child builds the rows while this process writes.
     """
-    client_table = (Client._meta.db_table, [f.column for f in Client._meta.concrete_fields])
-    contact_table = (
-        ContactPoint._meta.db_table,
-        [f.column for f in ContactPoint._meta.concrete_fields],
-    )
-    entry_table = (SearchEntry._meta.db_table, ["client_id", "document"])
-    tag_table = (Client.tags.through._meta.db_table, ["client_id", "tag_id"])
     trigger_sql = _fts_trigger_sql()
 
     existing = Client.objects.count()
@@ -966,20 +991,14 @@ def cards_bulk_create(
     try:
         for batch in batches:
             with transaction.atomic(), connection.cursor() as cursor:
-                _insert(cursor, *client_table, batch.clients)
-                _insert(cursor, *contact_table, batch.contacts)
-                if trigger_sql:
-                    # Dropped and re-created inside this transaction: all or nothing.
-                    cursor.execute("DROP TRIGGER search_fts_ai")
-                    _insert(cursor, *entry_table, batch.entries)
-                    cursor.executemany(
-                        "INSERT INTO search_fts (rowid, document) VALUES (%s, %s)", batch.entries
-                    )
-                    cursor.execute(trigger_sql)
-                else:
-                    _insert(cursor, *entry_table, batch.entries)
-                if batch.tags:
-                    _insert(cursor, *tag_table, batch.tags)
+                card_rows_insert(
+                    cursor,
+                    clients=batch.clients,
+                    contacts=batch.contacts,
+                    entries=batch.entries,
+                    tags=batch.tags,
+                    trigger_sql=trigger_sql,
+                )
                 if batch.changes:
                     _log_creations(batch.changes)
             last_number = batch.last_number

@@ -1,0 +1,819 @@
+"""The import run: rows in, cards out, in batches that are each all or nothing.
+
+Each batch is one transaction that writes the batch's new cards (the rows
+`clients.services.client_create` would write: card, contacts, tags, search entry, change
+log), changes the matched cards through `clients.services.client_update`, records what
+was done (ImportedCard, with before-images) and moves the import's checkpoint. A process
+killed mid-way therefore leaves whole batches or nothing, and a resumed run carries on
+after the checkpoint. Parsing and validation, the CPU-heavy part, run in forked worker
+processes while this one writes.
+"""
+
+import itertools
+import multiprocessing
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from kartoteka.accounts.models import User
+from kartoteka.clients import permissions
+from kartoteka.clients import services as client_services
+from kartoteka.clients.demo import _fts_trigger_sql, _RowMaker, card_rows_insert
+from kartoteka.clients.models import CardNumberCounter, Client, ContactPoint
+from kartoteka.core.changelog import snapshot
+from kartoteka.core.context import current_channel
+from kartoteka.core.models import ObjectChange, Tag
+from kartoteka.imports.models import Import, ImportedCard, ImportRowError
+from kartoteka.imports.parsers import FileProblem, Options, Table, open_table
+from kartoteka.imports.rows import PreparedRow, RowError, RowOptions, RowPreparer
+
+MAX_STORED_ERRORS = 10_000  # per import and pass; the counts stay exact beyond it
+NAME_FIELDS = ("last_name", "first_name", "middle_name", "legal_name", "short_name")
+
+
+class Superseded(Exception):
+    """Another run took the import over (a resume after this process was presumed dead)."""
+
+
+def batch_size() -> int:
+    return int(getattr(settings, "KARTOTEKA_IMPORT_BATCH_SIZE", 2000))
+
+
+def open_job_table(job: Import) -> Table:
+    options = Options(format=job.format, encoding=job.encoding, delimiter=job.delimiter)
+    job.file.open("rb")
+    return open_table(job.file, name=job.file_name, options=options)
+
+
+def job_preparer(job: Import, header: list[str]) -> RowPreparer:
+    mapping = {int(k): v for k, v in job.mapping.items()}
+    options = RowOptions(default_kind=job.default_kind)
+    return RowPreparer(header, mapping, options)
+
+
+# --- Parallel preparation ---------------------------------------------------------------------
+
+_WORKER_PREPARER: RowPreparer | None = None
+
+
+def _prepare_chunk(chunk: list[tuple[int, list[str]]]) -> list[PreparedRow]:
+    assert _WORKER_PREPARER is not None
+    return [_WORKER_PREPARER.prepare(number, cells) for number, cells in chunk]
+
+
+def _chunks(rows: Iterable[tuple[int, list[str]]], size: int) -> Iterator[list[Any]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def prepared_rows(
+    preparer: RowPreparer, rows: Iterable[tuple[int, list[str]]], workers: int
+) -> Iterator[PreparedRow]:
+    """Rows validated in order; with `workers` > 0, by forked processes (POSIX only)."""
+    if workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
+        for number, cells in rows:
+            yield preparer.prepare(number, cells)
+        return
+    global _WORKER_PREPARER
+    _WORKER_PREPARER = preparer
+    context = multiprocessing.get_context("fork")
+    # The children inherit the database connection but never use it.
+    with context.Pool(workers) as pool:
+        for chunk in pool.imap(_prepare_chunk, _chunks(rows, 500), chunksize=1):
+            yield from chunk
+
+
+def worker_count(total: int | None) -> int:
+    configured = getattr(settings, "KARTOTEKA_IMPORT_WORKERS", None)
+    if configured is not None:
+        return int(configured)
+    # Forking pays off only for large files; small ones validate faster in-process.
+    return max(1, (multiprocessing.cpu_count() or 1)) if (total or 0) >= 20_000 else 0
+
+
+# --- Matching ---------------------------------------------------------------------------------
+
+
+def _visible_ids(actor: User, candidates: set[int]) -> set[int]:
+    if not candidates:
+        return set()
+    if actor.is_admin_role:
+        return candidates
+    found: set[int] = set()
+    ordered = sorted(candidates)
+    for start in range(0, len(ordered), 900):
+        part = ordered[start : start + 900]
+        found.update(
+            Client.objects.visible_to(actor).filter(pk__in=part).values_list("pk", flat=True)
+        )
+    return found
+
+
+def find_matches(actor: User, rows: list[PreparedRow], match_by: list[str]) -> dict[int, int]:
+    """Row number -> id of the existing card it matches, among the cards `actor` sees.
+
+    Keys in order of trust: card number, registration number, phone, email; the first key
+    that finds a card decides (the oldest card when several share a phone).
+    """
+    by_key: dict[tuple[str, str], int] = {}
+
+    def remember(key: tuple[str, str], pk: int) -> None:
+        if key not in by_key or pk < by_key[key]:
+            by_key[key] = pk
+
+    if "number" in match_by:
+        numbers = {r.card_number for r in rows if r.card_number}
+        for number, pk in _in_chunks(numbers, lambda part: Client.objects.filter(number__in=part)
+                                     .values_list("number", "pk")):  # fmt: skip
+            remember(("number", str(number)), pk)
+    if "registration" in match_by:
+        wanted: dict[str, set[str]] = {}
+        for row in rows:
+            for name, value in row.registration_keys:
+                wanted.setdefault(name, set()).add(value)
+        for name, values in wanted.items():
+            found = _in_chunks(
+                values,
+                lambda part, name=name: Client.objects.filter(**{f"{name}__in": part}).values_list(
+                    name, "pk"
+                ),
+            )
+            for value, pk in found:
+                remember((name, value), pk)
+    for kind in ("phone", "email"):
+        if kind not in match_by:
+            continue
+        values = {n for r in rows for k, n in r.contact_keys if k == kind}
+        found = _in_chunks(
+            values,
+            lambda part, kind=kind: ContactPoint.objects.filter(
+                kind=kind, normalized__in=part
+            ).values_list("normalized", "client_id"),
+        )
+        for value, pk in found:
+            remember((kind, value), pk)
+    visible = _visible_ids(actor, set(by_key.values()))
+    result: dict[int, int] = {}
+    for row in rows:
+        for key in row_keys(row, match_by):
+            pk = by_key.get(key)
+            if pk is not None and pk in visible:
+                result[row.row] = pk
+                break
+    return result
+
+
+def row_keys(row: PreparedRow, match_by: list[str]) -> list[tuple[str, str]]:
+    keys: list[tuple[str, str]] = []
+    if "number" in match_by and row.card_number:
+        keys.append(("number", str(row.card_number)))
+    if "registration" in match_by:
+        keys.extend(row.registration_keys)
+    for kind in ("phone", "email"):
+        if kind in match_by:
+            keys.extend((k, n) for k, n in row.contact_keys if k == kind)
+    return keys
+
+
+def _in_chunks(values: set[Any], query: Callable[[list[Any]], Any]) -> list[Any]:
+    result: list[Any] = []
+    ordered = sorted(values)
+    for start in range(0, len(ordered), 900):  # SQLite's limit on query parameters
+        result.extend(query(ordered[start : start + 900]))
+    return result
+
+
+# --- Writing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: int = 0
+    created_keys: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def before_image(client: Client) -> dict[str, Any]:
+    """The card's editable values, contacts and tags: enough to put it back as it was."""
+    data = snapshot(client, client_services.EDITABLE_FIELDS)
+    return {
+        "fields": data,
+        "version": client.version,
+        "contacts": [
+            [c.kind, c.value, c.label, c.is_primary] for c in client.contacts.all()
+        ],
+        "tags": sorted(t.name for t in client.tags.all()),
+    }
+
+
+class Writer:
+    """Writes batches of prepared rows for one import run."""
+
+    def __init__(self, job: Import, token: str) -> None:
+        self.job = job
+        self.token = token
+        self.actor: User = job.created_by
+        self.match_by = list(job.match_by)
+        self.rows = _RowMaker()
+        self.trigger_sql = _fts_trigger_sql()
+        self.content_type = ContentType.objects.get_for_model(Client)
+        self.tag_ids: dict[str, int] = {}
+        self.touched = set(
+            ImportedCard.objects.filter(job=job).values_list("client_id", flat=True)
+        )
+        # Keys of cards this run created: a later row of the same file with the same phone
+        # is the same client, even when the actor cannot see the card.
+        self.created_keys: dict[tuple[str, str], int] = {}
+        self.stored_errors = ImportRowError.objects.filter(job=job, is_dry_run=False).count()
+        self.channel = current_channel()
+        self.log_fields = client_services.LOG_FIELDS
+
+    # -- entry point --
+
+    def write(self, batch: list[PreparedRow]) -> BatchResult:
+        result = BatchResult()
+        with transaction.atomic():
+            self._claim()
+            errors: list[tuple[PreparedRow, RowError]] = []
+            valid = []
+            for row in batch:
+                if row.errors:
+                    errors.extend((row, e) for e in row.errors)
+                    result.errors += 1
+                else:
+                    valid.append(row)
+            matches = find_matches(self.actor, valid, self.match_by) if self.match_by else {}
+            creates: list[PreparedRow] = []
+            pending: dict[tuple[str, str], PreparedRow] = {}
+            updates: list[tuple[PreparedRow, int]] = []
+            on_match = self.job.on_match
+            for row in valid:
+                keys = row_keys(row, self.match_by)
+                target = matches.get(row.row)
+                if target is None:
+                    target = next(
+                        (self.created_keys[k] for k in keys if k in self.created_keys), None
+                    )
+                twin = next((pending[k] for k in keys if k in pending), None)
+                if on_match != Import.OnMatch.CREATE and (target is not None or twin):
+                    if on_match == Import.OnMatch.SKIP:
+                        result.skipped += 1
+                    elif twin is not None and target is None:
+                        _merge_into(twin, row)
+                        result.unchanged += 1
+                    else:
+                        updates.append((row, target))  # type: ignore[arg-type]
+                    continue
+                creates.append(row)
+                for key in keys:
+                    pending.setdefault(key, row)
+            self._create(creates, result)
+            self._update(updates, result, errors)
+            self._store_errors(errors)
+            Import.objects.filter(pk=self.job.pk).update(
+                checkpoint_row=batch[-1].row,
+                processed_rows=F("processed_rows") + len(batch),
+                created_count=F("created_count") + result.created,
+                updated_count=F("updated_count") + result.updated,
+                unchanged_count=F("unchanged_count") + result.unchanged,
+                skipped_count=F("skipped_count") + result.skipped,
+                error_count=F("error_count") + result.errors,
+                heartbeat_at=timezone.now(),
+            )
+        self.created_keys.update(result.created_keys)
+        return result
+
+    def _claim(self) -> None:
+        """Lock the import row: the batch belongs to this run or to nobody."""
+        current = (
+            Import.objects.select_for_update()
+            .filter(pk=self.job.pk)
+            .values_list("status", "run_token")
+            .first()
+        )
+        if current != (Import.Status.RUNNING, self.token):
+            raise Superseded
+
+    # -- new cards --
+
+    def _tag_ids(self, names: set[str]) -> dict[str, int]:
+        missing = [n for n in names if n not in self.tag_ids]
+        if missing:
+            for tag in client_services.tags_from_names(actor=self.actor, names=missing):
+                self.tag_ids[tag.name.lower()] = tag.pk
+                for name in missing:
+                    if name.lower() == tag.name.lower():
+                        self.tag_ids[name] = tag.pk
+        return self.tag_ids
+
+    def _claim_numbers(self, count: int) -> int:
+        """The first of `count` card numbers, taken from the counter under its lock."""
+        counter, _created = CardNumberCounter.objects.select_for_update().get_or_create(
+            name="client", defaults={"value": 0}
+        )
+        last = Client.objects.order_by("-number").values_list("number", flat=True).first() or 0
+        first = max(counter.value, last) + 1
+        counter.value = first + count - 1
+        counter.save(update_fields=["value"])
+        return first
+
+    def _claim_ids(self, model: Any, count: int) -> list[int]:
+        """Ids the database would give `count` new rows (taken from its sequence on
+        PostgreSQL; on SQLite after both the highest id and AUTOINCREMENT's record, so an
+        id of a deleted card is never reused). The batch holds the write lock."""
+        if count == 0:
+            return []
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                    "FROM generate_series(1, %s)",
+                    [table, count],
+                )
+                return [pk for (pk,) in cursor.fetchall()]
+            cursor.execute(f'SELECT MAX(id) FROM "{table}"')  # noqa: S608 - a model's table
+            highest = cursor.fetchone()[0] or 0
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            found = cursor.fetchone()
+            start = max(highest, found[0] if found else 0) + 1
+        return list(range(start, start + count))
+
+    def _create(self, creates: list[PreparedRow], result: BatchResult) -> None:
+        if not creates:
+            return
+        from kartoteka.clients.demo import CardSpec, ContactSpec
+
+        now = timezone.now()
+        first_number = self._claim_numbers(len(creates))
+        client_ids = self._claim_ids(Client, len(creates))
+        contact_ids = iter(self._claim_ids(ContactPoint, sum(len(r.contacts) for r in creates)))
+        tag_ids = self._tag_ids({t for r in creates for t in r.tags})
+        job = self.job
+        client_rows, contact_rows, entries, tags, changes, records = [], [], [], [], [], []
+        for index, row in enumerate(creates):
+            number = first_number + index
+            fields = {k: v for k, v in row.fields.items() if k not in ("display_name", "sort_name")}
+            fields.setdefault("status", Client.Status.LEAD)
+            fields.update(
+                responsible_id=job.responsible_id,
+                team_id=job.team_id,
+                created_by_id=self.actor.pk,
+                created_at=now,
+                updated_at=now,
+                custom_field_data={},
+            )
+            contacts = [ContactSpec(*c) for c in row.contacts]
+            spec = CardSpec(key=index, fields=fields, contacts=contacts)
+            client = self.rows.client(spec, client_ids[index], number, None)
+            client_rows.append(self.rows.client_row(client))
+            for contact in contacts:
+                contact_rows.append(self.rows.contact_row(client, next(contact_ids), contact))
+            head = [client.card_number, str(number)]
+            entries.append((client.pk, " ".join(dict.fromkeys([*head, *row.document_tail]))))
+            row_tags = sorted({tag_ids[t] for t in row.tags if t in tag_ids})
+            tags.extend((client.pk, t) for t in row_tags)
+            after = snapshot(client, self.log_fields)
+            after["contacts"] = sorted(
+                f"{c.kind}:{c.value}" + (" *" if c.is_primary else "") for c in contacts
+            )
+            after["tags"] = sorted(set(row.tags))
+            changes.append(
+                ObjectChange(
+                    content_type=self.content_type,
+                    object_id=client.pk,
+                    object_repr=str(client)[:300],
+                    action=ObjectChange.Action.CREATE,
+                    actor=self.actor,
+                    channel=self.channel,
+                    request_id=f"import-{job.pk}",
+                    after=after,
+                    message=f"import #{job.pk}",
+                )
+            )
+            records.append(
+                ImportedCard(
+                    job=job, client_id=client.pk, row=row.row, action=ImportedCard.Action.CREATED
+                )
+            )
+            for key in row_keys(row, self.match_by):
+                result.created_keys.setdefault(key, client.pk)
+        with connection.cursor() as cursor:
+            card_rows_insert(
+                cursor,
+                clients=client_rows,
+                contacts=contact_rows,
+                entries=entries,
+                tags=tags,
+                trigger_sql=self.trigger_sql,
+            )
+        ObjectChange.objects.bulk_create(changes, batch_size=500)
+        ImportedCard.objects.bulk_create(records, batch_size=2000)
+        self.touched.update(r.client_id for r in records)
+        result.created += len(creates)
+
+    # -- existing cards --
+
+    def _update(
+        self,
+        updates: list[tuple[PreparedRow, int]],
+        result: BatchResult,
+        errors: list[tuple[PreparedRow, RowError]],
+    ) -> None:
+        if not updates:
+            return
+        clients = {
+            c.pk: c
+            for c in Client.objects.filter(pk__in={pk for _row, pk in updates}).prefetch_related(
+                "contacts", "tags"
+            )
+        }
+        for row, pk in updates:
+            client = clients.get(pk)
+            if client is None:
+                result.skipped += 1
+                continue
+            data, contacts, tag_names = _changes(client, row)
+            if not data and contacts is None and tag_names is None:
+                result.unchanged += 1
+                continue
+            before = before_image(client)
+            try:
+                tags = None
+                if tag_names is not None:
+                    tags = client_services.tags_from_names(actor=self.actor, names=tag_names)
+                client_services.client_update(
+                    actor=self.actor,
+                    client=client,
+                    expected_version=None,
+                    data=data,
+                    contacts=contacts,
+                    tags=tags,
+                    allow_duplicates=True,
+                )
+            except ValidationError as exc:
+                from kartoteka.imports.rows import _messages
+
+                for message, code in _messages(exc):
+                    errors.append((row, RowError(None, "", "", message, code)))
+                result.errors += 1
+                continue
+            except PermissionDenied as exc:
+                errors.append((row, RowError(None, "", "", str(exc), "permission_denied")))
+                result.errors += 1
+                continue
+            if pk not in self.touched:
+                ImportedCard.objects.create(
+                    job=self.job,
+                    client_id=pk,
+                    row=row.row,
+                    action=ImportedCard.Action.UPDATED,
+                    before=before,
+                )
+                self.touched.add(pk)
+            # The next row matching this card must compare with what is stored now.
+            clients[pk] = Client.objects.prefetch_related("contacts", "tags").get(pk=pk)
+            result.updated += 1
+
+    def _store_errors(self, errors: list[tuple[PreparedRow, RowError]]) -> None:
+        room = MAX_STORED_ERRORS - self.stored_errors
+        if room <= 0 or not errors:
+            return
+        ImportRowError.objects.bulk_create(
+            [error_record(self.job, row.row, e, dry_run=False) for row, e in errors[:room]],
+            batch_size=1000,
+        )
+        self.stored_errors += min(room, len(errors))
+
+
+def error_record(job: Import, row: int, error: RowError, *, dry_run: bool) -> ImportRowError:
+    return ImportRowError(
+        job=job,
+        is_dry_run=dry_run,
+        row=row,
+        column=error.column,
+        header=error.header[:200],
+        value=error.value[:300],
+        message=error.message[:500],
+        code=error.code[:40],
+    )
+
+
+def _merge_into(twin: PreparedRow, row: PreparedRow) -> None:
+    """A later row about a card this batch creates anyway: fill its gaps and add contacts."""
+    for name, value in row.fields.items():
+        if value not in ("", None) and twin.fields.get(name) in ("", None):
+            twin.fields[name] = value
+    known = {(k, n) for k, _v, n, _l, _p in twin.contacts}
+    for contact in row.contacts:
+        if (contact[0], contact[2]) not in known:
+            twin.contacts.append((*contact[:4], False))
+    twin.tags.extend(t for t in row.tags if t not in twin.tags)
+
+
+def _changes(
+    client: Client, row: PreparedRow
+) -> tuple[dict[str, Any], list[dict[str, Any]] | None, list[str] | None]:
+    """What the row would change on the card: fields that differ (names only when the row
+    is about the same kind of client), contacts it lacks, tags it lacks."""
+    data: dict[str, Any] = {}
+    for name, value in row.fields.items():
+        if name in ("kind", "display_name", "sort_name"):
+            continue
+        if name in NAME_FIELDS and row.kind != client.kind:
+            continue
+        if value in ("", None) or getattr(client, name) == value:
+            continue
+        data[name] = value
+    existing = list(client.contacts.all())
+    known = {(c.kind, c.normalized) for c in existing}
+    primary_kinds = {c.kind for c in existing if c.is_primary}
+    new = [c for c in row.contacts if (c[0], c[2]) not in known]
+    contacts = None
+    if new:
+        contacts = [
+            {"kind": c.kind, "value": c.value, "label": c.label, "is_primary": c.is_primary,
+             "pk": c.pk}
+            for c in existing
+        ]  # fmt: skip
+        for kind, value, _normalized, label, _primary in new:
+            contacts.append(
+                {"kind": kind, "value": value, "label": label,
+                 "is_primary": kind not in primary_kinds}
+            )  # fmt: skip
+            primary_kinds.add(kind)
+    current_tags = {t.name.lower() for t in client.tags.all()}
+    new_tags = [t for t in row.tags if t.lower() not in current_tags]
+    tag_names = [t.name for t in client.tags.all()] + new_tags if new_tags else None
+    return data, contacts, tag_names
+
+
+# --- Runs -------------------------------------------------------------------------------------
+
+
+def is_stale(job: Import) -> bool:
+    """A run whose process stopped reporting: killed, or the machine went down."""
+    if job.status not in (Import.Status.RUNNING, Import.Status.UNDOING):
+        return False
+    seconds = int(getattr(settings, "KARTOTEKA_IMPORT_STALE_SECONDS", 120))
+    reference = job.heartbeat_at or job.updated_at
+    return (timezone.now() - reference).total_seconds() >= seconds
+
+
+def _take_over(job_pk: int, allowed: tuple[str, ...], status: str) -> tuple[Import, str] | None:
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        job = Import.objects.select_for_update().get(pk=job_pk)
+        if job.status not in allowed and not is_stale(job):
+            return None
+        job.status = status
+        job.run_token = token
+        job.heartbeat_at = timezone.now()
+        job.started_at = job.started_at or job.heartbeat_at
+        job.message = ""
+        job.save()
+    return job, token
+
+
+def count_rows(table: Table) -> int:
+    return sum(1 for _row in table.rows())
+
+
+def run_import(
+    job_pk: int,
+    *,
+    workers: int | None = None,
+    on_batch: Callable[[Import, BatchResult], None] | None = None,
+) -> Import | None:
+    """Run (or resume) an import from its checkpoint to the end of the file."""
+    taken = _take_over(job_pk, (Import.Status.QUEUED,), Import.Status.RUNNING)
+    if taken is None:
+        return None
+    job, token = taken
+    with translation.override(job.language or None):
+        try:
+            _check_rights(job)
+            table = open_job_table(job)
+            if job.total_rows is None:
+                job.total_rows = count_rows(table)
+                Import.objects.filter(pk=job.pk).update(total_rows=job.total_rows)
+            preparer = job_preparer(job, table.header)
+            writer = Writer(job, token)
+            count = worker_count(job.total_rows) if workers is None else workers
+            rows = prepared_rows(preparer, table.rows(start_after=job.checkpoint_row), count)
+            for batch in _chunks(rows, batch_size()):
+                result = writer.write(batch)
+                if on_batch:
+                    on_batch(job, result)
+        except Superseded:
+            return None
+        except (FileProblem, PermissionDenied) as exc:
+            _finish(job, token, Import.Status.FAILED, _text(exc))
+            return Import.objects.get(pk=job.pk)
+        except Exception as exc:
+            _finish(job, token, Import.Status.FAILED, _("The import stopped: %(error)s") % {
+                "error": exc.__class__.__name__})  # fmt: skip
+            raise
+        _finish(job, token, Import.Status.DONE, "")
+    return Import.objects.get(pk=job.pk)
+
+
+def _text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(str(m) for m in exc.messages)
+    return str(exc)
+
+
+def _check_rights(job: Import) -> None:
+    """The owner's rights as they are now: a role changed since the upload counts."""
+    actor = job.created_by
+    permissions.ensure_can_create_client(actor)
+    permissions.ensure_can_assign(actor, responsible=job.responsible, team_id=job.team_id)
+
+
+def _finish(job: Import, token: str, status: str, message: str) -> None:
+    Import.objects.filter(pk=job.pk, run_token=token).update(
+        status=status, message=message, finished_at=timezone.now(), run_token=""
+    )
+
+
+# --- Dry run ----------------------------------------------------------------------------------
+
+
+def run_check(job_pk: int, *, workers: int | None = None) -> Import | None:
+    """Validate every row and count what the import would do, writing no card."""
+    taken = _take_over(job_pk, (Import.Status.CHECKING,), Import.Status.CHECKING)
+    if taken is None:
+        return None
+    job, token = taken
+    with translation.override(job.language or None):
+        try:
+            table = open_job_table(job)
+            preparer = job_preparer(job, table.header)
+            ImportRowError.objects.filter(job=job, is_dry_run=True).delete()
+            counts = {"rows": 0, "valid": 0, "errors": 0, "create": 0, "update": 0, "skip": 0}
+            stored = 0
+            seen: set[tuple[str, str]] = set()
+            match_by = list(job.match_by)
+            total = job.total_rows
+            rows = prepared_rows(preparer, table.rows(), worker_count(total) if workers is None
+                                 else workers)  # fmt: skip
+            for batch in _chunks(rows, batch_size()):
+                errors = [error_record(job, r.row, e, dry_run=True) for r in batch for e in r.errors]
+                room = MAX_STORED_ERRORS - stored
+                if errors and room > 0:
+                    ImportRowError.objects.bulk_create(errors[:room], batch_size=1000)
+                    stored += min(room, len(errors))
+                valid = [r for r in batch if not r.errors]
+                matches = find_matches(job.created_by, valid, match_by) if match_by else {}
+                for row in valid:
+                    keys = row_keys(row, match_by)
+                    matched = row.row in matches or any(k in seen for k in keys)
+                    if matched and job.on_match == Import.OnMatch.SKIP:
+                        counts["skip"] += 1
+                    elif matched and job.on_match == Import.OnMatch.UPDATE:
+                        counts["update"] += 1
+                    else:
+                        counts["create"] += 1
+                        seen.update(keys)
+                counts["rows"] += len(batch)
+                counts["valid"] += len(valid)
+                counts["errors"] += len(batch) - len(valid)
+                Import.objects.filter(pk=job.pk, run_token=token).update(
+                    processed_rows=counts["rows"], heartbeat_at=timezone.now()
+                )
+        except FileProblem as exc:
+            Import.objects.filter(pk=job.pk, run_token=token).update(
+                status=Import.Status.UPLOADED, message=_text(exc), run_token=""
+            )
+            return Import.objects.get(pk=job.pk)
+        Import.objects.filter(pk=job.pk, run_token=token).update(
+            status=Import.Status.CHECKED,
+            dry_run=counts,
+            total_rows=counts["rows"],
+            processed_rows=0,
+            run_token="",
+            message="",
+        )
+    return Import.objects.get(pk=job.pk)
+
+
+# --- Undo and rollback --------------------------------------------------------------------------
+
+
+def run_undo(job_pk: int, *, final_status: str = Import.Status.UNDONE) -> Import | None:
+    """Take back everything the import did, newest first, in batches that are each all or
+    nothing: created cards are deleted (or archived when someone has changed them since),
+    changed cards get their before-images back."""
+    taken = _take_over(job_pk, (Import.Status.UNDOING,), Import.Status.UNDOING)
+    if taken is None:
+        return None
+    job, token = taken
+    actor = job.created_by
+    with translation.override(job.language or None):
+        while True:
+            with transaction.atomic():
+                current = (
+                    Import.objects.select_for_update()
+                    .filter(pk=job.pk)
+                    .values_list("run_token", flat=True)
+                    .first()
+                )
+                if current != token:
+                    return None
+                records = list(
+                    ImportedCard.objects.filter(job=job).order_by("-pk")[: batch_size()]
+                )
+                if not records:
+                    break
+                _undo_records(actor, job, records)
+                ImportedCard.objects.filter(pk__in=[r.pk for r in records]).delete()
+                Import.objects.filter(pk=job.pk).update(
+                    undone_count=F("undone_count") + len(records), heartbeat_at=timezone.now()
+                )
+        _finish(job, token, final_status, "")
+    return Import.objects.get(pk=job.pk)
+
+
+def _undo_records(actor: User, job: Import, records: list[ImportedCard]) -> None:
+    created = [r.client_id for r in records if r.action == ImportedCard.Action.CREATED]
+    untouched = set(
+        Client.objects.filter(pk__in=created, version=1).values_list("pk", flat=True)
+    )
+    changed_since = [pk for pk in created if pk not in untouched]
+    if untouched:
+        _delete_cards(actor, job, sorted(untouched))
+    for client in Client.objects.filter(pk__in=changed_since, is_archived=False):
+        # Someone worked with the card after the import: keep their work, archive it.
+        client_services.client_archive(actor=actor, client=client)
+    for record in records:
+        if record.action != ImportedCard.Action.UPDATED or not record.before:
+            continue
+        client = Client.objects.filter(pk=record.client_id).first()
+        if client is None:
+            continue
+        _restore(actor, client, record.before)
+
+
+def _delete_cards(actor: User, job: Import, pks: list[int]) -> None:
+    clients = list(Client.objects.filter(pk__in=pks).only("pk", "display_name", "number"))
+    content_type = ContentType.objects.get_for_model(Client)
+    ObjectChange.objects.bulk_create(
+        [
+            ObjectChange(
+                content_type=content_type,
+                object_id=c.pk,
+                object_repr=str(c)[:300],
+                action=ObjectChange.Action.DELETE,
+                actor=actor,
+                channel=current_channel(),
+                request_id=f"import-{job.pk}",
+                message=f"undo of import #{job.pk}",
+            )
+            for c in clients
+        ],
+        batch_size=500,
+    )
+    for start in range(0, len(pks), 900):
+        Client.objects.filter(pk__in=pks[start : start + 900]).delete()
+
+
+def _restore(actor: User, client: Client, before: dict[str, Any]) -> None:
+    fields = dict(before["fields"])
+    for name in ("responsible", "team", "employer"):
+        fields.pop(name, None)  # assignments are never changed by an import
+    model_fields = {f.name: f for f in Client._meta.concrete_fields}
+    data = {
+        name: model_fields[name].to_python(value) if value is not None else None
+        for name, value in fields.items()
+    }
+    data.pop("kind", None)
+    existing = {(c.kind, c.value): c.pk for c in client.contacts.all()}
+    contacts = [
+        {"kind": kind, "value": value, "label": label, "is_primary": primary,
+         "pk": existing.get((kind, value))}
+        for kind, value, label, primary in before["contacts"]
+    ]  # fmt: skip
+    tags = Tag.objects.filter(name__in=before["tags"])
+    client_services.client_update(
+        actor=actor,
+        client=client,
+        expected_version=None,
+        data=data,
+        contacts=contacts,
+        tags=list(tags),
+        allow_duplicates=True,
+    )

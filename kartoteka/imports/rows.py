@@ -1,0 +1,392 @@
+"""One file row -> one card as it will be saved, or the reasons it cannot be.
+
+Validation is the card's own: every value goes through the Client model field's `clean`
+(types, lengths, choices), `Client.clean` (names, registration numbers by checksum,
+country) and `ContactPoint.clean` (phones to E.164, emails, messengers), the same code the
+forms and the API reach through `clients.services`. Only parsing is import-specific:
+splitting full names, dates in local formats, kind and status in four languages.
+
+Pure computation without database access, so it runs in worker processes.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from kartoteka.clients.models import Client, ContactPoint
+from kartoteka.clients.normalize import DUPLICATE_REGISTRATION_FIELDS
+from kartoteka.imports.mapping import CONTACT_TARGETS
+from kartoteka.search.indexing import build_document
+
+# Targets that are Client fields as they are.
+DIRECT_FIELDS = (
+    "last_name", "first_name", "middle_name", "legal_name", "short_name", "status", "position",
+    "birth_date", "inn", "kpp", "ogrn", "edrpou", "rnokpp", "uscc", "vat_number", "country",
+    "industry", "website", "legal_address", "source", "interests", "notes",
+)  # fmt: skip
+PERSON_NAME_FIELDS = ("last_name", "first_name", "middle_name")
+COMPANY_NAME_FIELDS = ("legal_name", "short_name")
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_PATRONYMIC = re.compile(r"(вич|вна|ична|інична|ьич|оглы|кызы|огли|кизи)$", re.IGNORECASE)
+# Two-character Chinese surnames; every other surname is one character.
+_CN_COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 诸葛 上官 东方 皇甫 慕容 司徒 夏侯 令狐 尉迟 公孙 长孙 宇文 轩辕 端木 独孤 "
+    "南宫 西门 呼延 百里 东郭 澹台 公冶 太史 申屠 闻人 万俟 赫连 钟离 宗政 濮阳 淳于 单于".split()
+)
+
+
+def split_full_name(value: str) -> tuple[str, str, str]:
+    """(surname, given name, patronymic or middle name) from a name in one cell.
+
+    Chinese: 王小明 -> 王, 小明 (two-character surnames known). Cyrillic: surname first, as in
+    lists and paperwork (Иванов Иван Иванович), unless the second word is a patronymic
+    (Иван Иванович Иванов). Latin: given name first (John A. Smith), or "Smith, John".
+    """
+    text = " ".join(value.split())
+    if not text:
+        return "", "", ""
+    if _CJK.search(text):
+        compact = text.replace(" ", "")
+        if " " in text:
+            surname, _sep, given = text.partition(" ")
+            return surname, given.replace(" ", ""), ""
+        if compact[:2] in _CN_COMPOUND_SURNAMES and len(compact) > 2:
+            return compact[:2], compact[2:], ""
+        if len(compact) == 1:
+            return compact, "", ""
+        return compact[:1], compact[1:], ""
+    if "," in text:
+        surname, _sep, rest = (p.strip() for p in text.partition(","))
+        given, _sep, middle = rest.partition(" ")
+        return surname, given, middle.strip()
+    words = text.split(" ")
+    cyrillic = bool(re.search(r"[\u0400-\u04ff]", text))
+    if len(words) == 1:
+        return (words[0], "", "") if cyrillic else ("", words[0], "")
+    if cyrillic:
+        if len(words) >= 3 and _PATRONYMIC.search(words[1]) and not _PATRONYMIC.search(words[2]):
+            return " ".join(words[2:]), words[0], words[1]
+        if len(words) == 2:
+            return words[0], words[1], ""
+        return words[0], words[1], " ".join(words[2:])
+    if len(words) == 2:
+        return words[1], words[0], ""
+    return words[-1], words[0], " ".join(words[1:-1])
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%y", "%Y.%m.%d", "%Y%m%d")
+_CN_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
+
+
+def parse_date(value: str) -> str | None:
+    """A date in a format people use (ISO, 31.12.1980, 31/12/1980, 1980年12月31日) as ISO."""
+    text = value.strip().split(" ")[0] if "年" not in value else value.strip()
+    match = _CN_DATE.match(text)
+    if match:
+        text = "{}-{:0>2}-{:0>2}".format(*match.groups())
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, fmt).date().isoformat()  # noqa: DTZ007
+        except ValueError:
+            continue
+    return None
+
+
+_KIND_WORDS = {
+    "company": (
+        "company", "organization", "organisation", "legal entity", "компания", "организация",
+        "юрлицо", "юр лицо", "юридическое лицо", "юл", "компанія", "організація",
+        "юридична особа", "公司", "企业", "法人", "单位",
+    ),
+    "person": (
+        "person", "individual", "private", "физлицо", "физ лицо", "физическое лицо", "фл",
+        "человек", "клиент", "фізична особа", "фізособа", "особа", "个人", "自然人",
+    ),
+}  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _choice_words() -> tuple[dict[str, str], dict[str, str]]:
+    """kind and status words -> value, the labels in every interface language included."""
+    kinds = {w: kind for kind, words in _KIND_WORDS.items() for w in words}
+    statuses: dict[str, str] = {}
+    for code in ("en", "ru", "uk", "zh-hans"):
+        with translation.override(code):
+            for value, label in Client.Kind.choices:
+                kinds.setdefault(str(label).lower(), value)
+            for value, label in Client.Status.choices:
+                statuses.setdefault(str(label).lower(), value)
+    for value in Client.Status.values:
+        statuses[value] = value
+    for value in Client.Kind.values:
+        kinds[value] = value
+    return kinds, statuses
+
+
+@dataclass
+class RowOptions:
+    """Choices that hold for every row of one import."""
+
+    default_kind: str = Client.Kind.PERSON
+    default_status: str = Client.Status.LEAD
+    source: str = ""
+
+
+@dataclass
+class RowError:
+    column: int | None
+    header: str
+    value: str
+    message: str
+    code: str
+
+
+@dataclass
+class PreparedRow:
+    """One row, validated: the card's field values (derived names included), contacts as
+    (kind, value, normalized, label, is_primary), tags, match keys and the search document
+    without its card number. `errors` non-empty means the row is not imported."""
+
+    row: int
+    errors: list[RowError] = field(default_factory=list)
+    kind: str = Client.Kind.PERSON
+    fields: dict[str, Any] = field(default_factory=dict)
+    contacts: list[tuple[str, str, str, str, bool]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    card_number: int | None = None
+    document_tail: list[str] = field(default_factory=list)
+
+    @property
+    def registration_keys(self) -> list[tuple[str, str]]:
+        return [
+            (name, self.fields[name])
+            for name in DUPLICATE_REGISTRATION_FIELDS
+            if self.fields.get(name)
+        ]
+
+    @property
+    def contact_keys(self) -> list[tuple[str, str]]:
+        return [(k, n) for k, _v, n, _l, _p in self.contacts if k in ("phone", "email")]
+
+
+@lru_cache(maxsize=200_000)
+def clean_contact(kind: str, value: str) -> tuple[str, str] | ValidationError:
+    """(value as stored, normalised value) through ContactPoint's own validation, or the
+    error. Cached: phones repeat across a file and across a second run of it."""
+    contact = ContactPoint(kind=kind, value=value)
+    try:
+        contact.clean()
+        contact.clean_fields(exclude=["client", "kind", "label", "normalized"])
+    except ValidationError as exc:
+        return exc
+    return contact.value, contact.normalized
+
+
+def _messages(exc: ValidationError) -> list[tuple[str, str]]:
+    """(message, code) pairs of an error, rendered in the active language."""
+    if hasattr(exc, "error_dict"):
+        errors = [e for field_errors in exc.error_dict.values() for e in field_errors]
+    else:
+        errors = exc.error_list
+    result = []
+    for error in errors:
+        message = error.message % error.params if error.params else error.message
+        result.append((str(message), error.code or "invalid"))
+    return result
+
+
+_LIST_SPLIT = re.compile(r"[,;\n]+")
+_CLIENT_FIELDS = {f.name: f for f in Client._meta.concrete_fields}
+
+
+class RowPreparer:
+    """Turns rows of one file into PreparedRow objects with one mapping and one set of options."""
+
+    def __init__(self, header: list[str], mapping: dict[int, str], options: RowOptions) -> None:
+        from kartoteka.clients.services import _derive
+
+        self.header = header
+        self.mapping = sorted(mapping.items())
+        self.options = options
+        self.derive = _derive
+        self.kinds, self.statuses = _choice_words()
+
+    def _error(self, row: PreparedRow, column: int | None, value: str, exc: Any, code: str = ""):
+        header = self.header[column] if column is not None and column < len(self.header) else ""
+        if isinstance(exc, ValidationError):
+            for message, error_code in _messages(exc):
+                row.errors.append(RowError(column, header, value, message, code or error_code))
+        else:
+            row.errors.append(RowError(column, header, value, str(exc), code or "invalid"))
+
+    def prepare(self, number: int, cells: list[str]) -> PreparedRow:
+        row = PreparedRow(row=number)
+        values: dict[str, tuple[int, str]] = {}  # target -> (column, value), single-use
+        contacts: list[tuple[int, str, str]] = []
+        notes: list[str] = []
+        for column, target in self.mapping:
+            raw = cells[column].strip() if column < len(cells) else ""
+            if not raw:
+                continue
+            if target in CONTACT_TARGETS:
+                parts = [raw] if target == "address" else _LIST_SPLIT.split(raw)
+                contacts.extend((column, target, p.strip()) for p in parts if p.strip())
+            elif target == "tags":
+                row.tags.extend(t.strip()[:64] for t in _LIST_SPLIT.split(raw) if t.strip())
+            elif target == "notes":
+                notes.append(raw)
+                values.setdefault("notes", (column, ""))
+            else:
+                values.setdefault(target, (column, raw))
+        if notes:
+            values["notes"] = (values["notes"][0], "\n".join(notes))
+        self._card(row, values)
+        self._contacts(row, contacts)
+        if not row.errors:
+            self._finish(row)
+        return row
+
+    def _card(self, row: PreparedRow, values: dict[str, tuple[int, str]]) -> None:
+        """Kind, names and every field through the model field's own clean()."""
+        columns: dict[str, int] = {}
+        data: dict[str, str] = {}
+        for target, (column, raw) in values.items():
+            if target in DIRECT_FIELDS:
+                data[target] = raw
+                columns[target] = column
+        kind = self.options.default_kind
+        if "kind" in values:
+            column, raw = values["kind"]
+            found = self.kinds.get(raw.lower().strip())
+            if found is None:
+                self._error(
+                    row, column, raw, _("Write “person” or “company”."), "invalid_kind"
+                )
+            else:
+                kind = found
+        if "full_name" in values and not any(data.get(f) for f in PERSON_NAME_FIELDS):
+            column, raw = values["full_name"]
+            if kind == Client.Kind.COMPANY or (
+                "kind" not in values and "company" not in values and _looks_like_company(raw)
+            ):
+                data.setdefault("legal_name", raw)
+                columns.setdefault("legal_name", column)
+                kind = Client.Kind.COMPANY
+            else:
+                parts = split_full_name(raw)
+                for name, part in zip(PERSON_NAME_FIELDS, parts, strict=True):
+                    if part:
+                        data[name] = part
+                        columns[name] = column
+        has_person_name = any(data.get(f) for f in PERSON_NAME_FIELDS)
+        if "company" in values:
+            column, raw = values["company"]
+            if kind == Client.Kind.COMPANY or (not has_person_name and "kind" not in values):
+                kind = Client.Kind.COMPANY
+                data.setdefault("legal_name", raw)
+                columns.setdefault("legal_name", column)
+            else:
+                data["workplace"] = raw
+                columns["workplace"] = column
+        elif "kind" not in values and not has_person_name:
+            if any(data.get(f) for f in COMPANY_NAME_FIELDS):
+                kind = Client.Kind.COMPANY
+        row.kind = kind
+        if "number" in values:
+            column, raw = values["number"]
+            digits = raw.lstrip("#№ ").strip()
+            if digits.isdigit() and 0 < int(digits) < 10**15:
+                row.card_number = int(digits)
+            else:
+                self._error(
+                    row, column, raw, _("A card number is a whole number."), "invalid_number"
+                )
+        if "status" in values:
+            column, raw = values["status"]
+            status = self.statuses.get(raw.lower().strip())
+            if status is None:
+                self._error(row, column, raw, _("Unknown status."), "invalid_status")
+            data["status"] = status or self.options.default_status
+        if "birth_date" in data:
+            parsed = parse_date(data["birth_date"])
+            if parsed is None:
+                self._error(
+                    row,
+                    columns["birth_date"],
+                    data["birth_date"],
+                    _("Not a date. Write it as 31.12.1980 or 1980-12-31."),
+                    "invalid_date",
+                )
+                del data["birth_date"]
+            else:
+                data["birth_date"] = parsed
+        if self.options.source and "source" not in data:
+            data["source"] = self.options.source
+        client = Client(kind=kind, status=self.options.default_status)
+        for name, raw in data.items():
+            model_field = _CLIENT_FIELDS[name]
+            try:
+                setattr(client, model_field.attname, model_field.clean(raw, client))
+            except ValidationError as exc:
+                self._error(row, columns.get(name), raw, exc)
+        try:
+            client.clean()
+        except ValidationError as exc:
+            for name, errors in exc.error_dict.items():
+                column = columns.get(name)
+                if column is None and name in ("last_name", "legal_name"):
+                    column = columns.get("legal_name", columns.get("last_name"))
+                for error in errors:
+                    self._error(row, column, data.get(name, ""), error)
+        row.fields = {name: getattr(client, _CLIENT_FIELDS[name].attname) for name in data}
+        row.fields["kind"] = kind
+        self.derive(client)
+        row.fields["display_name"] = client.display_name
+        row.fields["sort_name"] = client.sort_name
+        self._client = client
+
+    def _contacts(self, row: PreparedRow, contacts: list[tuple[int, str, str]]) -> None:
+        seen: set[tuple[str, str]] = set()
+        primary: set[str] = set()
+        for column, kind, raw in contacts:
+            result = clean_contact(kind, raw[:400])
+            if isinstance(result, ValidationError):
+                self._error(row, column, raw, result)
+                continue
+            value, normalized = result
+            if (kind, normalized) in seen:
+                continue  # the same number in "Phone" and "Mobile": one contact
+            seen.add((kind, normalized))
+            label = self.header[column][:50] if column < len(self.header) else ""
+            is_primary = kind not in primary
+            primary.add(kind)
+            row.contacts.append((kind, value, normalized, label, is_primary))
+
+    def _finish(self, row: PreparedRow) -> None:
+        """The search document as build_document makes it, minus the card number, which is
+        known only when the card is written."""
+        client = self._client
+        client.number = 0
+        contacts = [ContactPoint(kind=k, normalized=n) for k, _v, n, _l, _p in row.contacts]
+        row.document_tail = build_document(client, contacts).split(" ")[2:]
+
+
+_COMPANY_FORMS = re.compile(
+    r"(^|\s|\")(ооо|оао|зао|пао|ао|ип|тов|пп|фоп|llc|ltd|inc|gmbh|corp|co\.|有限公司|公司|集团)"
+    r"($|\s|\"|\.|,)",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_company(name: str) -> bool:
+    """ООО «Ромашка», ТОВ "Світанок", Acme LLC, 华为技术有限公司: a legal form in the name."""
+    return bool(_COMPANY_FORMS.search(name.replace("«", '"').replace("»", '"'))) or name.endswith(
+        ("有限公司", "公司", "集团")
+    )
