@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("kartoteka.finance.urls")),
     path("", include("kartoteka.care.urls")),
     path("", include("kartoteka.documents.urls")),
+    path("", include("kartoteka.plans.urls")),
     path("", include("kartoteka.core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -3,8 +3,12 @@
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kartoteka.clients import permissions
@@ -111,3 +115,100 @@ def status_badge(client: Client) -> str:
     return format_html(
         '<span class="badge badge-{}">{}</span>', client.status, client.get_status_display()
     )
+
+
+_ROW = (
+    '                    <tr class="{archived_class}">\n'
+    '                      <td class="cell-number" data-label="{l_no}">'
+    '<a href="{url}">{number}</a></td>\n'
+    '                      <td class="cell-name" data-label="{l_name}">\n'
+    "                        {icon}\n"
+    '                        <a href="{url}">{name}</a>\n'
+    "                        {archived_badge}\n"
+    "                      </td>\n"
+    '                      <td class="cell-status" data-label="{l_status}">{status}</td>\n'
+    '                      <td class="cell-contacts" data-label="{l_contacts}">\n'
+    "                        {phone}\n"
+    "                        {email}\n"
+    "                        {no_contact}\n"
+    "                      </td>\n"
+    '                      <td class="cell-responsible cell-nowrap" data-label="{l_resp}">'
+    "{responsible}</td>\n"
+    '                      <td class="cell-team" data-label="{l_team}">{team}</td>\n'
+    '                      <td class="cell-tags" data-label="{l_tags}">{tags}</td>\n'
+    '                      <td class="cell-date" data-label="{l_updated}">'
+    '<time datetime="{updated_iso}">{updated}</time></td>\n'
+    "                    </tr>\n"
+)
+
+
+def _contact_link(contact: ContactPoint | None, css: str) -> str:
+    if contact is None:
+        return ""
+    return f'<a class="{css}" href="{escape(contact_href(contact))}">{escape(contact.value)}</a>'
+
+
+@register.simple_tag
+def client_rows(clients: list[Client]) -> str:
+    """The client list's table rows, built in Python.
+
+    The list shows fifty rows of eight cells; as template code every cell cost several
+    variable lookups, filters and escapes, and the rows took most of the page's time.
+    Everything that is the same for every row (column labels, the icons, status names,
+    the card URL pattern) is looked up once per page here; each row is then one string
+    format. The markup is what the template loop produced (tested in test_list_page).
+    """
+    dash = '<span class="muted">—</span>'
+    labels = {
+        "l_no": escape(gettext("No.")),
+        "l_name": escape(gettext("Name")),
+        "l_status": escape(gettext("Status")),
+        "l_contacts": escape(gettext("Phone and email")),
+        "l_resp": escape(gettext("Responsible")),
+        "l_team": escape(gettext("Team")),
+        "l_tags": escape(gettext("Tags")),
+        "l_updated": escape(gettext("Updated")),
+    }
+    archived_badge = f'<span class="badge badge-archived">{escape(gettext("archived"))}</span>'
+    icons = {kind: kind_icon(kind) for kind in ("person", "company")}
+    statuses = {
+        value: format_html('<span class="badge badge-{}">{}</span>', value, label)
+        for value, label in Client.Status.choices
+    }
+    marker = 987654321
+    url_pattern = reverse("clients:detail", args=[marker]).replace(str(marker), "{}")
+    short_date = get_format("SHORT_DATE_FORMAT")
+    out = []
+    for client in clients:
+        url = escape(url_pattern.format(client.pk))
+        contacts = getattr(client, "primary_contacts", None)
+        if contacts is None:
+            contacts = [c for c in client.contacts.all() if c.is_primary]
+        phone = primary_of(contacts, "phone")
+        email = primary_of(contacts, "email")
+        updated = timezone.localtime(client.updated_at)
+        tags = "".join(f'<span class="tag">{escape(tag.name)}</span>' for tag in client.tags.all())
+        status = statuses.get(client.status) or format_html(
+            '<span class="badge badge-{}">{}</span>', client.status, client.get_status_display()
+        )
+        out.append(
+            _ROW.format(
+                archived_class="row-archived" if client.is_archived else "",
+                url=url,
+                number=escape(client.card_number),
+                icon=icons["company" if client.kind == "company" else "person"],
+                name=escape(client.display_name or client.card_number),
+                archived_badge=archived_badge if client.is_archived else "",
+                status=status,
+                phone=_contact_link(phone, "contact-link"),
+                email=_contact_link(email, "contact-link muted-link"),
+                no_contact=dash if phone is None and email is None else "",
+                responsible=escape(client.responsible) if client.responsible else "—",
+                team=escape(client.team) if client.team else "—",
+                tags=tags or dash,
+                updated_iso=dateformat.format(updated, "c"),
+                updated=dateformat.format(updated, short_date),
+                **labels,
+            )
+        )
+    return mark_safe("".join(out))

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client as DjangoClient
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from kartoteka.accounts.models import User
 from kartoteka.accounts.services import user_set_language
@@ -227,6 +228,57 @@ def test_list_query_count_does_not_grow_with_rows(alice, web_client_for, django_
     with django_assert_num_queries(LIST_QUERIES):
         response = web.get(reverse("clients:list"))
     assert len(response.context["page"].items) == 8
+
+
+def test_list_rows_markup(alice, web_client_for):
+    """The rows are built in Python (clients_tags.client_rows): every cell as the template
+    loop wrote it, escaped, in the reader's language and time zone."""
+    person = make_person(
+        alice,
+        last_name="<b>Соколова</b>",
+        first_name="Анна",
+        contacts=[
+            {"kind": "phone", "value": "+7 916 123-45-67", "is_primary": True},
+            {"kind": "email", "value": "anna@example.ru", "is_primary": True},
+        ],
+    )
+    person.tags.set(tags_from_names(actor=alice, names=["VIP", "опт"]))
+    company = make_company(alice, legal_name="ООО «Ромашка»", short_name="Ромашка")
+    client_archive(actor=alice, client=company)
+    web = web_client_for(alice)
+
+    content = web.get(reverse("clients:list"), {"archived": "all"}, headers=HTMX).content.decode()
+
+    person_url = person.get_absolute_url()
+    assert (
+        f'<td class="cell-number" data-label="No."><a href="{person_url}">'
+        f"{person.card_number}</a></td>"
+    ) in content
+    assert f'<a href="{person_url}">&lt;b&gt;Соколова&lt;/b&gt; Анна' in content
+    assert "<b>" not in content
+    assert '<span class="kind-icon kind-person" title="Person">' in content
+    assert '<span class="kind-icon kind-company" title="Company">' in content
+    assert '<a class="contact-link" href="tel:+79161234567">+7 916 123-45-67</a>' in content
+    assert (
+        '<a class="contact-link muted-link" href="mailto:anna@example.ru">anna@example.ru</a>'
+    ) in content
+    assert '<span class="tag">VIP</span><span class="tag">опт</span>' in content
+    assert f'data-label="Responsible">{alice}</td>' in content
+    assert '<tr class="row-archived">' in content
+    assert '<span class="badge badge-archived">archived</span>' in content
+    # The company has no contacts and no tags.
+    assert content.count('<span class="muted">—</span>') == 2
+    assert f'<span class="badge badge-{person.status}">' in content
+    updated = timezone.localtime(person.updated_at)
+    assert f'<time datetime="{updated.isoformat()}">' in content
+
+    user_set_language(actor=alice, language="ru")
+    content = web.get(reverse("clients:list"), headers=HTMX).content.decode()
+    with translation.override("ru"):
+        label = translation.gettext("Phone and email")
+    assert label != "Phone and email"
+    assert f'data-label="{label}"' in content
+    assert f"{updated:%d.%m.%Y}</time>" in content
 
 
 # --- Card page ------------------------------------------------------------------------------
