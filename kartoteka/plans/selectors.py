@@ -316,6 +316,10 @@ class Dashboard:
     team: Team | None
     is_own: bool  # an employee looking at their own progress
 
+    @property
+    def period_last_day(self) -> datetime.date:
+        return self.period_end - datetime.timedelta(days=1)
+
 
 def _is_signed_in(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
