@@ -40,6 +40,8 @@ class DocumentUploadForm(forms.Form):
     )
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+        # Unique ids on the card page, where every section's form sits side by side.
+        kwargs.setdefault("auto_id", "id_document-%s")
         super().__init__(*args, **kwargs)
         order_field = self.fields["order"]
         assert isinstance(order_field, forms.ModelChoiceField)

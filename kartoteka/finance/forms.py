@@ -56,6 +56,8 @@ class InvoiceForm(forms.Form):
     notes = forms.CharField(label=_("Notes"), required=False, max_length=2000)
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+        # Unique ids on the card page, where every section's form sits side by side.
+        kwargs.setdefault("auto_id", "id_invoice-%s")
         super().__init__(*args, **kwargs)
         self.fields["order"].queryset = Order.objects.filter(client=client).order_by(
             "-ordered_on", "-number"
@@ -103,6 +105,8 @@ class PaymentForm(forms.Form):
     notes = forms.CharField(label=_("Notes"), required=False, max_length=2000)
 
     def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+        # Unique ids on the card page, where every section's form sits side by side.
+        kwargs.setdefault("auto_id", "id_payment-%s")
         super().__init__(*args, **kwargs)
         self.fields["invoice"].queryset = (
             Invoice.objects.filter(client=client)

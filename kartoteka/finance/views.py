@@ -169,7 +169,7 @@ def payment_create(request: HttpRequest, client_pk: int) -> HttpResponse:
     form = PaymentForm(
         request.POST,
         client=client,
-        auto_id=f"id_pay{paying}_%s" if paying is not None else "id_%s",
+        **({"auto_id": f"id_pay{paying}_%s"} if paying is not None else {}),
     )
     if form.is_valid():
         try:

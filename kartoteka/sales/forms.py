@@ -81,6 +81,11 @@ class ProductForm(forms.ModelForm):
 class OrderForm(forms.Form):
     """The order's own fields; its lines come in an OrderLineFormSet."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Unique ids on the card page, where every section's form sits side by side.
+        kwargs.setdefault("auto_id", "id_order-%s")
+        super().__init__(*args, **kwargs)
+
     ordered_on = forms.DateField(label=_("Date"), widget=DateInput())
     status = forms.ChoiceField(label=_("Status"), choices=Order.Status.choices)
     currency = forms.ChoiceField(
@@ -300,6 +305,8 @@ class ServiceRecordForm(forms.Form):
     def __init__(
         self, *args: Any, client: Client, record: ServiceRecord | None = None, **kwargs: Any
     ) -> None:
+        # Unique ids on the card page, where every section's form sits side by side.
+        kwargs.setdefault("auto_id", "id_service-%s")
         super().__init__(*args, **kwargs)
         services_queryset = selectors.product_list(user=None, kind=Product.Kind.SERVICE)
         if record is not None and record.product_id is not None:

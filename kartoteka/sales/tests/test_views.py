@@ -456,7 +456,7 @@ def test_pdf_as_photo_is_refused_on_its_field(alice, card, web_client_for):
     assert "HX-Trigger" not in response
     assert ServiceRecord.objects.count() == 0
     assert Document.objects.count() == 0
-    field = body.split('for="id_before_photo"')[1].split("</div>")[0]
+    field = body.split('for="id_service-before_photo"')[1].split("</div>")[0]
     assert "A photo must be an image (JPEG, PNG or WebP); this file is .pdf." in field
     assert 'value="Маникюр"' in body
 
