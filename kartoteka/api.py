@@ -37,6 +37,9 @@ from kartoteka.clients.api import router as clients_router
 from kartoteka.core.api_errors import CsrfFailed, error_response, install_error_handlers
 from kartoteka.documents.api import router as documents_router
 from kartoteka.finance.api import router as finance_router
+from kartoteka.plans.api import router as plans_router
+from kartoteka.plans.api import version_conflict_handler as plan_conflict_handler
+from kartoteka.plans.services import PlanVersionConflict
 from kartoteka.sales.api import router as sales_router
 
 
@@ -144,6 +147,7 @@ install_error_handlers(api)
 api.add_exception_handler(client_services.VersionConflict, version_conflict_handler(api))
 api.add_exception_handler(client_services.DuplicateClients, duplicate_clients_handler(api))
 api.add_exception_handler(InteractionVersionConflict, interaction_conflict_handler(api))
+api.add_exception_handler(PlanVersionConflict, plan_conflict_handler(api))
 
 api.add_router("/clients/", clients_router)
 api.add_router("/", accounts_router)
@@ -152,3 +156,4 @@ api.add_router("/", sales_router)
 api.add_router("/", finance_router)
 api.add_router("/", care_router)
 api.add_router("/", documents_router)
+api.add_router("/", plans_router)

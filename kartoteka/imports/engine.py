@@ -212,9 +212,7 @@ def before_image(client: Client) -> dict[str, Any]:
     return {
         "fields": data,
         "version": client.version,
-        "contacts": [
-            [c.kind, c.value, c.label, c.is_primary] for c in client.contacts.all()
-        ],
+        "contacts": [[c.kind, c.value, c.label, c.is_primary] for c in client.contacts.all()],
         "tags": sorted(t.name for t in client.tags.all()),
     }
 
@@ -231,9 +229,7 @@ class Writer:
         self.trigger_sql = _fts_trigger_sql()
         self.content_type = ContentType.objects.get_for_model(Client)
         self.tag_ids: dict[str, int] = {}
-        self.touched = set(
-            ImportedCard.objects.filter(job=job).values_list("client_id", flat=True)
-        )
+        self.touched = set(ImportedCard.objects.filter(job=job).values_list("client_id", flat=True))
         # Keys of cards this run created: a later row of the same file with the same phone
         # is the same client, even when the actor cannot see the card.
         self.created_keys: dict[tuple[str, str], int] = {}
@@ -340,12 +336,11 @@ class Writer:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                    "FROM generate_series(1, %s)",
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                     [table, count],
                 )
                 return [pk for (pk,) in cursor.fetchall()]
-            cursor.execute(f'SELECT MAX(id) FROM "{table}"')  # noqa: S608 - a model's table
+            cursor.execute(f'SELECT MAX(id) FROM "{table}"')
             highest = cursor.fetchone()[0] or 0
             cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
             found = cursor.fetchone()
@@ -672,7 +667,9 @@ def run_check(job_pk: int, *, workers: int | None = None) -> Import | None:
             rows = prepared_rows(preparer, table.rows(), worker_count(total) if workers is None
                                  else workers)  # fmt: skip
             for batch in _chunks(rows, batch_size()):
-                errors = [error_record(job, r.row, e, dry_run=True) for r in batch for e in r.errors]
+                errors = [
+                    error_record(job, r.row, e, dry_run=True) for r in batch for e in r.errors
+                ]
                 room = MAX_STORED_ERRORS - stored
                 if errors and room > 0:
                     ImportRowError.objects.bulk_create(errors[:room], batch_size=1000)
@@ -734,9 +731,7 @@ def run_undo(job_pk: int, *, final_status: str = Import.Status.UNDONE) -> Import
                 )
                 if current != token:
                     return None
-                records = list(
-                    ImportedCard.objects.filter(job=job).order_by("-pk")[: batch_size()]
-                )
+                records = list(ImportedCard.objects.filter(job=job).order_by("-pk")[: batch_size()])
                 if not records:
                     break
                 _undo_records(actor, job, records)
@@ -750,9 +745,7 @@ def run_undo(job_pk: int, *, final_status: str = Import.Status.UNDONE) -> Import
 
 def _undo_records(actor: User, job: Import, records: list[ImportedCard]) -> None:
     created = [r.client_id for r in records if r.action == ImportedCard.Action.CREATED]
-    untouched = set(
-        Client.objects.filter(pk__in=created, version=1).values_list("pk", flat=True)
-    )
+    untouched = set(Client.objects.filter(pk__in=created, version=1).values_list("pk", flat=True))
     changed_since = [pk for pk in created if pk not in untouched]
     if untouched:
         _delete_cards(actor, job, sorted(untouched))

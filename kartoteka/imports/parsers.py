@@ -203,7 +203,7 @@ def _open_csv(file: IO[bytes], head: bytes, options: Options, limits: Limits) ->
         file.seek(0)
         decoder = codecs.getincrementaldecoder(encoding)()
         number = 0
-        for number, raw in enumerate(file, start=1):  # noqa: B007 - used after the loop
+        for number, raw in enumerate(file, start=1):
             try:
                 yield decoder.decode(raw)
             except UnicodeDecodeError as exc:
@@ -254,7 +254,9 @@ def _open_csv(file: IO[bytes], head: bytes, options: Options, limits: Limits) ->
         finally:
             csv.field_size_limit(previous_limit)
 
-    return _tabulate(records, limits, {"format": "csv", "encoding": encoding, "delimiter": delimiter})
+    return _tabulate(
+        records, limits, {"format": "csv", "encoding": encoding, "delimiter": delimiter}
+    )
 
 
 # --- XLSX -------------------------------------------------------------------------------------
@@ -532,7 +534,7 @@ def parse_vcards(text: str, limits: Limits) -> list[dict[str, Any]]:
             if value:
                 card[name].append((value, [t for t in types if t not in ("voice", "internet")]))
         elif name == "N":
-            parts = _split_unescaped(value, ";") + ["", "", ""]
+            parts = [*_split_unescaped(value, ";"), "", "", ""]
             card["N"] = parts[:3]
         elif name == "ORG":
             card["ORG"] = " ".join(p for p in _split_unescaped(value, ";") if p)

@@ -37,8 +37,10 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _PATRONYMIC = re.compile(r"(вич|вна|ична|інична|ьич|оглы|кызы|огли|кизи)$", re.IGNORECASE)
 # Two-character Chinese surnames; every other surname is one character.
 _CN_COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 诸葛 上官 东方 皇甫 慕容 司徒 夏侯 令狐 尉迟 公孙 长孙 宇文 轩辕 端木 独孤 "
-    "南宫 西门 呼延 百里 东郭 澹台 公冶 太史 申屠 闻人 万俟 赫连 钟离 宗政 濮阳 淳于 单于".split()
+    (
+        "欧阳 司马 诸葛 上官 东方 皇甫 慕容 司徒 夏侯 令狐 尉迟 公孙 长孙 宇文 轩辕 端木 独孤 "
+        "南宫 西门 呼延 百里 东郭 澹台 公冶 太史 申屠 闻人 万俟 赫连 钟离 宗政 濮阳 淳于 单于"
+    ).split()
 )
 
 
@@ -217,6 +219,9 @@ class RowPreparer:
         self.options = options
         self.derive = _derive
         self.kinds, self.statuses = _choice_words()
+        name_targets = ("full_name", "last_name", "first_name", "company", "legal_name")
+        # Where "the name is missing" is reported when no name cell has a value.
+        self.name_column = next((c for c, t in self.mapping if t in name_targets), None)
 
     def _error(self, row: PreparedRow, column: int | None, value: str, exc: Any, code: str = ""):
         header = self.header[column] if column is not None and column < len(self.header) else ""
@@ -266,9 +271,7 @@ class RowPreparer:
             column, raw = values["kind"]
             found = self.kinds.get(raw.lower().strip())
             if found is None:
-                self._error(
-                    row, column, raw, _("Write “person” or “company”."), "invalid_kind"
-                )
+                self._error(row, column, raw, _("Write “person” or “company”."), "invalid_kind")
             else:
                 kind = found
         if "full_name" in values and not any(data.get(f) for f in PERSON_NAME_FIELDS):
@@ -295,9 +298,12 @@ class RowPreparer:
             else:
                 data["workplace"] = raw
                 columns["workplace"] = column
-        elif "kind" not in values and not has_person_name:
-            if any(data.get(f) for f in COMPANY_NAME_FIELDS):
-                kind = Client.Kind.COMPANY
+        elif (
+            "kind" not in values
+            and not has_person_name
+            and any(data.get(f) for f in COMPANY_NAME_FIELDS)
+        ):
+            kind = Client.Kind.COMPANY
         row.kind = kind
         if "number" in values:
             column, raw = values["number"]
@@ -342,7 +348,7 @@ class RowPreparer:
             for name, errors in exc.error_dict.items():
                 column = columns.get(name)
                 if column is None and name in ("last_name", "legal_name"):
-                    column = columns.get("legal_name", columns.get("last_name"))
+                    column = columns.get("legal_name", columns.get("last_name", self.name_column))
                 for error in errors:
                     self._error(row, column, data.get(name, ""), error)
         row.fields = {name: getattr(client, _CLIENT_FIELDS[name].attname) for name in data}

@@ -43,7 +43,7 @@ def test_utf8_with_and_without_bom(encoding, expected):
 
 
 def test_tab_separated_is_detected():
-    table, rows = _read(files.csv_bytes(files.RU_ROWS, delimiter="\t"))
+    table, _rows = _read(files.csv_bytes(files.RU_ROWS, delimiter="\t"))
 
     assert table.detected["delimiter"] == "\t"
     assert len(table.header) == 7
