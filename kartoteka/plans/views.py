@@ -190,6 +190,7 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_service_errors(exc)
             status = 422
         else:
+            assert to_user is not None  # the service refuses a reassignment to nobody
             messages.success(
                 request,
                 _("%(cards)s cards and %(tasks)s open tasks moved to %(name)s.")
