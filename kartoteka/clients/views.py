@@ -142,6 +142,7 @@ def _card_context(request: HttpRequest, client: Client) -> dict[str, Any]:
 # The timeline and the summary header are rendered with the page itself (no second request
 # before the card's story shows) and reload themselves when the card changes.
 CARD_SECTIONS = (
+    ("work", "tasks", "tasks:client-tasks"),
     ("work", "interactions", "activities:client-interactions"),
     ("work", "orders", "sales:client-orders"),
     ("work", "services", "sales:client-services"),

@@ -159,7 +159,7 @@ def client_task_list(*, user: Any, client: Client, open_only: bool = True) -> Qu
     `client` must have been fetched for `user` (clients.selectors.client_get): every task on
     a visible card is visible.
     """
-    queryset = Task.objects.filter(client=client).select_related("assignee")
+    queryset = Task.objects.filter(client=client).select_related("client", "assignee")
     if open_only:
         queryset = queryset.filter(status__in=Task.OPEN_STATUSES)
     return queryset.order_by("due_at", "-priority", "pk")
