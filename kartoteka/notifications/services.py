@@ -129,6 +129,28 @@ def _clean_rule(rule: ReminderRule, data: Mapping[str, Any]) -> None:
         raise ValidationError(errors)
 
 
+class RuleErrors(Exception):
+    """Several rules' settings were refused: `errors` maps a rule's key to its
+    ValidationError (per field)."""
+
+    def __init__(self, errors: dict[str, ValidationError]) -> None:
+        super().__init__(_("Some reminder settings are not valid."))
+        self.errors = errors
+
+
+def _update_rule(actor: User, rule: ReminderRule, data: Mapping[str, Any]) -> ReminderRule:
+    rule = ReminderRule.objects.select_for_update().get(pk=rule.pk)
+    before = snapshot(rule, RULE_FIELDS)
+    _clean_rule(rule, data)
+    after = snapshot(rule, RULE_FIELDS)
+    if after == before:
+        return rule
+    rule.updated_by = actor
+    rule.save()
+    log_change(actor=actor, obj=rule, action=ObjectChange.Action.UPDATE, before=before, after=after)
+    return rule
+
+
 @transaction.atomic
 def reminder_rule_update(
     *, actor: User, rule: ReminderRule, data: Mapping[str, Any]
@@ -138,19 +160,28 @@ def reminder_rule_update(
     Raises PermissionDenied, ValidationError (per field; nothing is saved). Logged.
     """
     ensure_can_manage_reminders(actor)
-    rule = ReminderRule.objects.select_for_update().get(pk=rule.pk)
-    before = snapshot(rule, RULE_FIELDS)
-    _clean_rule(rule, data)
-    rule.updated_by = actor
-    rule.save()
-    log_change(
-        actor=actor,
-        obj=rule,
-        action=ObjectChange.Action.UPDATE,
-        before=before,
-        after=snapshot(rule, RULE_FIELDS),
-    )
-    return rule
+    return _update_rule(actor, rule, data)
+
+
+@transaction.atomic
+def reminder_rules_update(
+    *, actor: User, changes: list[tuple[ReminderRule, Mapping[str, Any]]]
+) -> list[ReminderRule]:
+    """Change several rules at once (the settings page): all are saved or none.
+
+    Raises PermissionDenied, RuleErrors (per rule, per field). Each changed rule is logged.
+    """
+    ensure_can_manage_reminders(actor)
+    saved: list[ReminderRule] = []
+    errors: dict[str, ValidationError] = {}
+    for rule, data in changes:
+        try:
+            saved.append(_update_rule(actor, rule, data))
+        except ValidationError as exc:
+            errors[rule.key] = exc
+    if errors:
+        raise RuleErrors(errors)
+    return saved
 
 
 # --- The worker's tick --------------------------------------------------------------------
