@@ -54,7 +54,7 @@ def progress_chart(rows: list[Any]) -> dict[str, Any]:
                 "y": y,
                 "text_y": y + BAR_HEIGHT - 5,
                 "width": max(percent * BAR_SPACE // 100, 2),
-                "state": "done" if percent >= 100 else ("good" if percent >= 50 else "low"),
+                "state": "done" if percent >= 100 else "good",
             }
         )
         y += BAR_HEIGHT + BAR_GAP
