@@ -224,7 +224,7 @@ def _card_rows(
             )
 
 
-def _chunks(queryset: QuerySet[Any, dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def _chunks(queryset: QuerySet[Any, Any]) -> Iterator[list[dict[str, Any]]]:
     chunk: list[dict[str, Any]] = []
     for row in queryset.iterator(chunk_size=BATCH):
         chunk.append(row)
@@ -239,7 +239,7 @@ def _run_cards(
     *,
     rule: ReminderRule,
     kind: str,
-    queryset: QuerySet[Any, dict[str, Any]],
+    queryset: QuerySet[Any, Any],
     now: datetime.datetime,
     build: Any,
 ) -> int:
@@ -249,7 +249,7 @@ def _run_cards(
     return created
 
 
-def _not_reminded(kind: str, prefix: str, occurrence: Any) -> Exists:
+def _not_reminded(kind: str, prefix: str, occurrence: Any) -> Any:
     """An anti-join: no reminder of `kind` about this row's subject ("<prefix>:<pk>") for
     `occurrence` (an expression over the outer row, cast to text as the key stores it)."""
     return ~Exists(
