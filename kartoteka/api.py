@@ -41,6 +41,9 @@ from kartoteka.plans.api import router as plans_router
 from kartoteka.plans.api import version_conflict_handler as plan_conflict_handler
 from kartoteka.plans.services import PlanVersionConflict
 from kartoteka.sales.api import router as sales_router
+from kartoteka.tasks.api import router as tasks_router
+from kartoteka.tasks.api import version_conflict_handler as task_conflict_handler
+from kartoteka.tasks.services import TaskVersionConflict
 
 
 class TokenAuth(HttpBearer):
@@ -147,6 +150,7 @@ install_error_handlers(api)
 api.add_exception_handler(client_services.VersionConflict, version_conflict_handler(api))
 api.add_exception_handler(client_services.DuplicateClients, duplicate_clients_handler(api))
 api.add_exception_handler(InteractionVersionConflict, interaction_conflict_handler(api))
+api.add_exception_handler(TaskVersionConflict, task_conflict_handler(api))
 api.add_exception_handler(PlanVersionConflict, plan_conflict_handler(api))
 
 api.add_router("/clients/", clients_router)
@@ -156,4 +160,5 @@ api.add_router("/", sales_router)
 api.add_router("/", finance_router)
 api.add_router("/", care_router)
 api.add_router("/", documents_router)
+api.add_router("/", tasks_router)
 api.add_router("/", plans_router)

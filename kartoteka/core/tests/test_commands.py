@@ -204,7 +204,7 @@ def test_check_reports_a_missing_search_document(ada):
     SearchEntry.objects.filter(client=card).delete()
     out = StringIO()
 
-    with pytest.raises(CommandError, match="1 problem"):
+    with pytest.raises(CommandError, match="Problems found: 1"):
         call_command("check_health", stdout=out, stderr=StringIO())
 
     assert "PROBLEM  search index: 1 cards but 0 search documents" in out.getvalue()
@@ -247,13 +247,16 @@ def test_script_forwards_to_management_commands(monkeypatch):
     ]
 
 
-def _kartoteka(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+def _kartoteka(
+    data_dir: Path, *args: str, language: str = "en"
+) -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("KARTOTEKA_") and key != "DJANGO_SETTINGS_MODULE"
     }
     env["KARTOTEKA_DATA_DIR"] = str(data_dir)
+    env["KARTOTEKA_LANGUAGE"] = language
     return subprocess.run(
         [sys.executable, "-m", "kartoteka", *args],
         env=env,
@@ -269,7 +272,7 @@ def test_check_exit_status_of_the_script(tmp_path):
     after = _kartoteka(tmp_path, "check")
 
     assert before.returncode == 1
-    assert "migration(s) not applied" in before.stdout
+    assert "Migrations not applied" in before.stdout
     assert migrated.returncode == 0, migrated.stderr
     assert after.returncode == 0, after.stdout + after.stderr
     assert "All checks passed." in after.stdout

@@ -4,6 +4,7 @@ import random
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from kartoteka.clients.demo import (
     CardGenerator,
@@ -54,7 +55,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         count = options["count"]
         if count < 0:
-            raise CommandError("--count must be zero or more.")
+            raise CommandError(_("--count must be zero or more."))
         try:
             locales = parse_locales(options["locales"])
         except ValueError as exc:
@@ -71,7 +72,7 @@ class Command(BaseCommand):
 
                 actor = User.objects.filter(role=User.Role.ADMIN, is_active=True).first()
                 if actor is None:
-                    raise CommandError("Create an administrator first: kartoteka createuser.")
+                    raise CommandError(_("Create an administrator first: kartoteka createuser."))
                 cards_create_through_services(specs, actor=actor)
             else:
                 bar = ProgressBar(count, "Demo cards", self.stderr._out)
@@ -81,5 +82,10 @@ class Command(BaseCommand):
         if staff.password:
             print_staff_password(self.stdout, staff.password)
         self.stdout.write(
-            f"Created {count:,} demo cards in {time.monotonic() - started:.1f} s (seed {seed})."
+            _("Created %(count)s demo cards in %(seconds)s s (seed %(seed)s).")
+            % {
+                "count": f"{count:,}",
+                "seconds": f"{time.monotonic() - started:.1f}",
+                "seed": seed,
+            }
         )

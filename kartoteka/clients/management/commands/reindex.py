@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from kartoteka.clients.management.commands._progress import ProgressBar
 from kartoteka.clients.models import Client
@@ -33,4 +34,4 @@ class Command(BaseCommand):
             # Merge the FTS segments the rewrite produced, so searches read one b-tree.
             with connection.cursor() as cursor:
                 cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
-        self.stdout.write(f"Reindexed {done:,} cards.")
+        self.stdout.write(_("Reindexed %(count)s cards.") % {"count": f"{done:,}"})

@@ -4,6 +4,7 @@ from django.core import checks
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
+from django.utils.translation import gettext as _
 
 
 class Command(BaseCommand):
@@ -15,11 +16,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         problems: list[str] = []
-        for name, probe in [
-            ("configuration", self._configuration),
-            ("database", self._database),
-            ("migrations", self._migrations),
-            ("search index", self._search_index),
+        # Messages are in the business's language (KARTOTEKA_LANGUAGE), like the web UI.
+        for key, name, probe in [
+            ("configuration", _("configuration"), self._configuration),
+            ("database", _("database"), self._database),
+            ("migrations", _("migrations"), self._migrations),
+            ("search index", _("search index"), self._search_index),
         ]:
             try:
                 found = probe()
@@ -28,20 +30,22 @@ class Command(BaseCommand):
             if found:
                 problems.extend(f"{name}: {problem}" for problem in found)
                 for problem in found:
-                    self.stdout.write(f"PROBLEM  {name}: {problem}")
+                    self.stdout.write(
+                        _("PROBLEM  %(name)s: %(problem)s") % {"name": name, "problem": problem}
+                    )
             else:
-                self.stdout.write(f"OK       {name}")
-            if name == "database" and found:
+                self.stdout.write(_("OK       %(name)s") % {"name": name})
+            if key == "database" and found:
                 break  # nothing else can be checked without a database
         if problems:
-            raise CommandError(f"{len(problems)} problem(s) found.")
-        self.stdout.write("All checks passed.")
+            raise CommandError(_("Problems found: %(count)s.") % {"count": len(problems)})
+        self.stdout.write(_("All checks passed."))
 
     def _configuration(self) -> list[str]:
         messages = checks.run_checks(include_deployment_checks=False)
         for message in messages:
             if message.level < checks.ERROR and not message.is_silenced():
-                self.stdout.write(f"note     {message}")
+                self.stdout.write(_("note     %(message)s") % {"message": message})
         return [str(m) for m in messages if m.is_serious() and not m.is_silenced()]
 
     def _database(self) -> list[str]:
@@ -55,7 +59,10 @@ class Command(BaseCommand):
         executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
         if plan:
-            return [f"{len(plan)} migration(s) not applied; run: kartoteka migrate"]
+            return [
+                _("Migrations not applied: %(count)s; run: kartoteka migrate")
+                % {"count": len(plan)}
+            ]
         return []
 
     def _search_index(self) -> list[str]:
@@ -65,5 +72,8 @@ class Command(BaseCommand):
         cards = Client.objects.count()
         entries = SearchEntry.objects.count()
         if cards != entries:
-            return [f"{cards:,} cards but {entries:,} search documents; run: kartoteka reindex"]
+            return [
+                _("%(cards)s cards but %(entries)s search documents; run: kartoteka reindex")
+                % {"cards": f"{cards:,}", "entries": f"{entries:,}"}
+            ]
         return []

@@ -10,6 +10,7 @@ import secrets
 
 from django.core.management.base import BaseCommand
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
 from kartoteka.accounts.services import user_create
@@ -37,7 +38,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         existing = first_admin()
         if existing is not None:
-            self.stdout.write(f"Administrator exists: {existing.username}.")
+            self.stdout.write(_("Administrator exists: %(name)s.") % {"name": existing.username})
             return
         username = os.environ.get("KARTOTEKA_ADMIN_USERNAME", "").strip() or "admin"
         password = os.environ.get("KARTOTEKA_ADMIN_PASSWORD", "")
@@ -50,8 +51,11 @@ class Command(BaseCommand):
             if user is not None:
                 # A user of that name exists but is no administrator: do not take it over.
                 self.stderr.write(
-                    f"User {username!r} exists and is not an administrator; "
-                    "create one with: kartoteka createuser NAME --role admin"
+                    _(
+                        "User %(name)s exists and is not an administrator; "
+                        "create one with: kartoteka createuser NAME --role admin"
+                    )
+                    % {"name": repr(username)}
                 )
                 return
             user_create(
@@ -65,15 +69,19 @@ class Command(BaseCommand):
             self.stdout.write(
                 boxed(
                     [
-                        "Kartoteka: the first administrator was created.",
+                        _("Kartoteka: the first administrator was created."),
                         "",
-                        f"  username: {username}",
-                        f"  password: {password}",
+                        _("  username: %(username)s") % {"username": username},
+                        _("  password: %(password)s") % {"password": password},
                         "",
-                        "Save the password now: it is not shown again.",
-                        "(Change it later with: kartoteka changepassword " + username + ")",
+                        _("Save the password now: it is not shown again."),
+                        _("(Change it later with: kartoteka changepassword %(username)s)")
+                        % {"username": username},
                     ]
                 )
             )
         else:
-            self.stdout.write(f"Administrator {username!r} created from KARTOTEKA_ADMIN_*.")
+            self.stdout.write(
+                _("Administrator %(name)s created from KARTOTEKA_ADMIN_*.")
+                % {"name": repr(username)}
+            )

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
+from django.utils.translation import gettext as _
 
 from kartoteka.core.management.commands._processes import (
     bind_address,
@@ -54,12 +55,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         from kartoteka.clients.models import Client
 
-        self.stdout.write("Applying database migrations…")
+        self.stdout.write(_("Applying database migrations…"))
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         call_command("ensure_admin", stdout=self.stdout._out, stderr=self.stderr._out)
         if demo_wanted() and not Client.objects.exists():
-            self.stdout.write(f"Loading {DEMO_CARDS:,} demo cards (KARTOTEKA_DEMO=0 to skip)…")
+            self.stdout.write(
+                _("Loading %(count)s demo cards (KARTOTEKA_DEMO=0 to skip)…")
+                % {"count": f"{DEMO_CARDS:,}"}
+            )
             call_command("demo", count=DEMO_CARDS, stdout=self.stdout._out, stderr=self.stderr._out)
         admin = first_admin()
         if options["setup_only"]:
@@ -69,13 +73,16 @@ class Command(BaseCommand):
         bind = options["bind"] or bind_address()
         workers = options["workers"] or web_workers()
         self.stdout.write("")
-        self.stdout.write(f"Kartoteka is starting on {url_for(bind)}")
+        self.stdout.write(_("Kartoteka is starting on %(url)s") % {"url": url_for(bind)})
         if admin is not None:
             self.stdout.write(
-                f"Sign in as {admin.username!r} with the password shown at the first start "
-                f"(forgotten? kartoteka changepassword {admin.username})."
+                _(
+                    "Sign in as %(quoted)s with the password shown at the first start "
+                    "(forgotten? kartoteka changepassword %(name)s)."
+                )
+                % {"quoted": repr(admin.username), "name": admin.username}
             )
-        self.stdout.write("Press Ctrl-C to stop.\n")
+        self.stdout.write(_("Press Ctrl-C to stop.") + "\n")
         self.stdout.flush()
         code = supervise(
             {"task worker": worker_command(), "web server": gunicorn_command(bind, workers)},
