@@ -36,12 +36,11 @@ COMPANY_NAME_FIELDS = ("legal_name", "short_name")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _PATRONYMIC = re.compile(r"(вич|вна|ична|інична|ьич|оглы|кызы|огли|кизи)$", re.IGNORECASE)
 # Two-character Chinese surnames; every other surname is one character.
-_CN_COMPOUND_SURNAMES = frozenset(
-    (
-        "欧阳 司马 诸葛 上官 东方 皇甫 慕容 司徒 夏侯 令狐 尉迟 公孙 长孙 宇文 轩辕 端木 独孤 "
-        "南宫 西门 呼延 百里 东郭 澹台 公冶 太史 申屠 闻人 万俟 赫连 钟离 宗政 濮阳 淳于 单于"
-    ).split()
+_CN_COMPOUND = (
+    "欧阳司马诸葛上官东方皇甫慕容司徒夏侯令狐尉迟公孙长孙宇文轩辕端木独孤"
+    "南宫西门呼延百里东郭澹台公冶太史申屠闻人万俟赫连钟离宗政濮阳淳于单于"
 )
+_CN_COMPOUND_SURNAMES = frozenset(_CN_COMPOUND[i : i + 2] for i in range(0, len(_CN_COMPOUND), 2))
 
 
 def split_full_name(value: str) -> tuple[str, str, str]:
