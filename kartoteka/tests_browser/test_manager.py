@@ -1,7 +1,7 @@
 """The manager's view in a real browser: the dashboard shows each person's plan progress; an
-employee logs a call from a card page and the manager's dashboard moves on reload; a leaving
-employee's work is previewed and handed over. Screenshots: manager-dashboard.png and
-reassign-preview.png."""
+employee sets a task on a card, finds it in Today, completes it logging the call, and the
+manager's dashboard moves on reload; a leaving employee's work is previewed and handed over.
+Screenshots: manager-dashboard.png and reassign-preview.png."""
 
 import datetime
 from decimal import Decimal
@@ -162,23 +162,37 @@ def test_a_logged_call_moves_the_managers_dashboard(page, browser, live_server, 
     expect(page.locator(".progress-chart")).to_be_visible()
     screenshot(page, "manager-dashboard.png", full_page=True)
 
-    # The employee logs a call from the card page's interactions section.
+    # The employee sets a task on the card, finds it in Today, completes it and logs the call.
     context = browser.new_context(viewport={"width": 1366, "height": 860}, locale="en-US")
     employee_page = context.new_page()
     employee_page.set_default_timeout(10_000)
     _log_in(employee_page, live_server, "alexey")
     employee_page.goto(live_server.url + card.get_absolute_url())
-    interactions = employee_page.locator("#section-interactions")
-    interactions.get_by_text("Add an interaction").click()
-    interactions.get_by_label("Call").check()
-    interactions.locator("[name$=subject]").fill("Договорились о встрече")
-    interactions.get_by_role("button", name="Add", exact=True).click()
-    expect(interactions).to_contain_text("Договорились о встрече")
+    tasks = employee_page.locator("#section-tasks")
+    tasks.get_by_text("Add a task").click()
+    tasks.get_by_label("Title").fill("Перезвонить по прайсу")
+    tasks.get_by_role("button", name="Add the task").click()
+    expect(tasks.locator(".task-row", has_text="Перезвонить по прайсу")).to_be_visible()
+    employee_page.get_by_role("link", name="Today").first.click()
+    row = employee_page.locator(".task-row", has_text="Перезвонить по прайсу")
+    expect(row).to_be_visible()
+    row.get_by_role("link", name="Done").click()
+    completing = employee_page.locator(".task-completing")
+    expect(completing.get_by_label("Log it on the card")).to_be_checked()
+    completing.locator("[name$=outcome]").fill("Договорились о встрече")
+    completing.get_by_role("button", name="Done").click()
+    expect(employee_page.locator(".task-completing")).to_have_count(0)
     context.close()
+    [task] = Task.objects.filter(title="Перезвонить по прайсу")
+    assert task.status == Task.Status.DONE
+    assert task.interaction is not None
+    assert task.interaction.kind == "call"
 
     page.reload()
     expect(_calls_figures(page, alexey)).to_contain_text("4 / 10")
     expect(page.locator(f"#person-{alexey.pk} .plan-progress-percent").first).to_have_text("40%")
+    expect(page.locator(f"#person-{alexey.pk} td[data-label=Done]")).to_have_text("1")
+    expect(page.locator(f"#person-{alexey.pk} td[data-label='Open tasks']")).to_have_text("2")
 
 
 def test_a_leavers_work_is_previewed_and_handed_over(page, live_server, screenshot):
