@@ -208,8 +208,30 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is missing
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
+# Uploaded files (documents, photos): local disk under the data directory, or an
+# S3-compatible bucket (AWS, MinIO, Yandex Object Storage, Alibaba OSS ...) when
+# KARTOTEKA_S3_BUCKET is set. Either way files are private: they are served only through
+# views that check the card's permissions, never from a public or pre-signed URL.
+S3_BUCKET = env_str("KARTOTEKA_S3_BUCKET")
+DEFAULT_STORAGE: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if S3_BUCKET:
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("KARTOTEKA_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("KARTOTEKA_S3_REGION") or None,
+            "access_key": env_secret("KARTOTEKA_S3_ACCESS_KEY") or None,
+            "secret_key": env_secret("KARTOTEKA_S3_SECRET_KEY") or None,
+            "location": env_str("KARTOTEKA_S3_PREFIX", "kartoteka").strip("/"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "addressing_style": env_str("KARTOTEKA_S3_ADDRESSING", "path") or None,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
