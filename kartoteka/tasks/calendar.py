@@ -28,6 +28,11 @@ class Placed:
     lanes: int = 1
 
     @property
+    def is_compact(self) -> bool:
+        """Too short for two lines: time and title share one."""
+        return self.height < 36
+
+    @property
     def end(self) -> datetime.datetime:
         return self.start + datetime.timedelta(minutes=self.task.duration_minutes or 0)
 

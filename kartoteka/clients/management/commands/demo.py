@@ -16,6 +16,7 @@ from kartoteka.clients.demo import (
 )
 from kartoteka.clients.management.commands._progress import ProgressBar
 from kartoteka.core.context import change_context
+from kartoteka.plans.demo import demo_plans_ensure
 
 
 def print_staff_password(stdout, password: str) -> None:
@@ -79,6 +80,7 @@ class Command(BaseCommand):
                 cards_bulk_create(
                     specs, tag_ids=tag_ids, log_changes=True, progress=bar.update, batch_size=1000
                 )
+            demo_plans_ensure(staff)
         if staff.password:
             print_staff_password(self.stdout, staff.password)
         self.stdout.write(
