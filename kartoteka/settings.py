@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "kartoteka.notifications",
     "kartoteka.plans",
     "kartoteka.imports",
+    "kartoteka.exports",
 ]
 
 MIDDLEWARE = [
