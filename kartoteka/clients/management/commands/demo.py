@@ -17,6 +17,7 @@ from kartoteka.clients.demo import (
 from kartoteka.clients.management.commands._progress import ProgressBar
 from kartoteka.core.context import change_context
 from kartoteka.plans.demo import demo_plans_ensure
+from kartoteka.tasks.demo import demo_tasks_ensure
 
 
 def print_staff_password(stdout, password: str) -> None:
@@ -81,6 +82,7 @@ class Command(BaseCommand):
                     specs, tag_ids=tag_ids, log_changes=True, progress=bar.update, batch_size=1000
                 )
             demo_plans_ensure(staff)
+            demo_tasks_ensure(staff)
         if staff.password:
             print_staff_password(self.stdout, staff.password)
         self.stdout.write(
