@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("kartoteka.plans.urls")),
     path("", include("kartoteka.core.urls")),
     path("notifications/", include("kartoteka.notifications.urls")),
+    path("exports/", include("kartoteka.exports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -220,7 +220,11 @@ def saved_search_create(*, actor: User, name: str, query: str, shared: bool = Fa
         query=selectors.clean_query(selectors.filters_from_query(query or "")),
         shared=bool(shared),
     )
-    search.full_clean()
+    search.full_clean(validate_constraints=False)
+    if SavedSearch.objects.filter(owner=actor, name=search.name).exists():
+        raise ValidationError(
+            {"name": ValidationError(_("You already have a search with this name."), code="unique")}
+        )
     _check_filters(actor, search.query)
     try:
         with transaction.atomic():
