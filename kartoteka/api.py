@@ -37,6 +37,7 @@ from kartoteka.clients.api import router as clients_router
 from kartoteka.core.api_errors import CsrfFailed, error_response, install_error_handlers
 from kartoteka.documents.api import router as documents_router
 from kartoteka.finance.api import router as finance_router
+from kartoteka.notifications.api import router as notifications_router
 from kartoteka.plans.api import router as plans_router
 from kartoteka.plans.api import version_conflict_handler as plan_conflict_handler
 from kartoteka.plans.services import PlanVersionConflict
@@ -162,3 +163,4 @@ api.add_router("/", care_router)
 api.add_router("/", documents_router)
 api.add_router("/", tasks_router)
 api.add_router("/", plans_router)
+api.add_router("/", notifications_router)
