@@ -58,7 +58,7 @@ def _populate(manager: User, colleague: User) -> dict[str, object]:
         (cards[2], "email", "Send the price list", at(-1, 15, 30), None, 2, manager, ""),
         (cards[3], "call", "Follow-up call", at(0, 9), None, 2, manager, "week"),
         (cards[4], "meeting", "Встреча: новый договор", at(0, 11, 30), 60, 4, manager, ""),
-        (cards[1], "email", "Отправить коммерческое предложение", at(0, 16), None, 2, colleague, ""),
+        (cards[1], "email", "Отправить предложение", at(0, 16), None, 2, colleague, ""),
         (cards[2], "visit", "Визит в офис клиента", at(1, 10), 90, 2, manager, ""),
         (cards[3], "call", "Quarterly review call", at(2, 14), None, 3, manager, ""),
         (cards[4], "meeting", "Презентация каталога", at(3, 15), 45, 2, manager, ""),
