@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "kartoteka.plans",
     "kartoteka.imports",
     "kartoteka.exports",
+    "kartoteka.quality",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("kartoteka.core.urls")),
     path("notifications/", include("kartoteka.notifications.urls")),
     path("exports/", include("kartoteka.exports.urls")),
+    path("quality/", include("kartoteka.quality.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -19,6 +19,7 @@ from kartoteka.clients.models import CardNumberCounter, Client, ContactPoint
 from kartoteka.clients.selectors import client_find_duplicates
 from kartoteka.core.changelog import log_change, snapshot
 from kartoteka.core.models import ObjectChange, Tag
+from kartoteka.quality import services as quality_services
 from kartoteka.search.indexing import index_clients
 
 # The fields a user edits on a card (everything else is derived or life-cycle).
@@ -288,6 +289,7 @@ def client_create(
     after["tags"] = sorted(t.name for t in tags)
     log_change(actor=actor, obj=client, action=ObjectChange.Action.CREATE, after=after)
     index_clients([client])
+    quality_services.quality_refresh(client)  # the stored score the attention list sorts by
     return client
 
 
@@ -379,6 +381,7 @@ def _update(
         after=_full_snapshot(client),
     )
     index_clients([client])
+    quality_services.quality_refresh(client)
     return client
 
 
