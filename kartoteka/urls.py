@@ -8,6 +8,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="clients:list", permanent=False)),
     path("accounts/", include("kartoteka.accounts.urls")),
     path("clients/", include("kartoteka.clients.urls")),
+    path("imports/", include("kartoteka.imports.urls")),
     path("", include("kartoteka.activities.urls")),
     path("", include("kartoteka.sales.urls")),
     path("", include("kartoteka.finance.urls")),

@@ -118,6 +118,10 @@ class Import(models.Model):
         return reverse("imports:detail", args=[self.pk])
 
     @property
+    def delimiter_label(self) -> str:
+        return {"\t": "Tab", ",": ",", ";": ";", "|": "|"}.get(self.delimiter, self.delimiter)
+
+    @property
     def percent(self) -> int:
         if not self.total_rows:
             return 100 if self.status == self.Status.DONE else 0
