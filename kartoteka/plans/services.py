@@ -114,7 +114,8 @@ def _validate(actor: Any, plan: Plan) -> None:
         add("employee", ValidationError(_("This user is not active."), code="inactive_user"))
     if errors:
         raise ValidationError(errors)
-    permissions.ensure_can_manage_plan_of(actor, employee=employee, team=team)
+    if actor is not None:  # None: the system (demo data, commands run as nobody)
+        permissions.ensure_can_manage_plan_of(actor, employee=employee, team=team)
     _check_unique(plan)
 
 
@@ -150,9 +151,10 @@ def _save(plan: Plan) -> None:
 @transaction.atomic
 def plan_create(*, actor: Any, data: Mapping[str, Any]) -> Plan:
     """Set a plan. `data`: employee (a User) or team (a Team), metric, period, period_start
-    (any day of the period), target, notes. Raises PermissionDenied, ValidationError (per
-    field). Writes an ObjectChange."""
-    if not permissions.is_supervisor(actor):
+    (any day of the period), target, notes. `actor` None is the system (no permission check,
+    still logged). Raises PermissionDenied, ValidationError (per field). Writes an
+    ObjectChange."""
+    if actor is not None and not permissions.is_supervisor(actor):
         raise PermissionDenied(_("You may not set plans."))
     plan = Plan(created_by=actor if getattr(actor, "pk", None) else None)
     _apply(plan, data)
