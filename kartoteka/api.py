@@ -12,18 +12,21 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import Resolver404, path, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
+from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
+from kartoteka.accounts import signin
 from kartoteka.accounts.api import router as accounts_router
-from kartoteka.accounts.models import User
-from kartoteka.accounts.services import api_token_authenticate
+from kartoteka.accounts.models import ApiToken, SignInEvent, User
+from kartoteka.accounts.services import api_token_resolve
 from kartoteka.activities.api import router as activities_router
 from kartoteka.activities.api import version_conflict_handler as interaction_conflict_handler
 from kartoteka.activities.services import InteractionVersionConflict
@@ -35,6 +38,7 @@ from kartoteka.clients.api import (
 )
 from kartoteka.clients.api import router as clients_router
 from kartoteka.core.api_errors import CsrfFailed, error_response, install_error_handlers
+from kartoteka.core.client_ip import client_ip
 from kartoteka.documents.api import router as documents_router
 from kartoteka.finance.api import router as finance_router
 from kartoteka.notifications.api import router as notifications_router
@@ -46,14 +50,33 @@ from kartoteka.tasks.api import router as tasks_router
 from kartoteka.tasks.api import version_conflict_handler as task_conflict_handler
 from kartoteka.tasks.services import TaskVersionConflict
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer <key>` with a personal API token."""
+    """`Authorization: Bearer <key>` with a personal API token.
+
+    Unknown keys count as sign-in failures of the client's address (accounts.signin), so keys
+    cannot be guessed faster than passwords; a locked address gets 429 for unknown keys. A
+    read-scoped token gets 403 on unsafe methods; an expired one 401.
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = api_token_authenticate(token)
-        if user is None:
+        api_token = api_token_resolve(token)
+        if api_token is None:
+            # Only a refused key costs queries here: a valid one is not guessing.
+            ip = client_ip(request)
+            if signin.locked_until(username="", ip=ip):
+                raise HttpError(429, _("Too many failed attempts from your address; try later."))
+            signin.failure_register(username="", ip=ip)
+            signin.event_record(
+                kind=SignInEvent.Kind.TOKEN_REFUSED,
+                client=signin.Client(ip=ip, user_agent=request.META.get("HTTP_USER_AGENT", "")),
+            )
             return None
+        if api_token.scope == ApiToken.Scope.READ and request.method not in SAFE_METHODS:
+            raise PermissionDenied(_("This token may only read: its scope is “read”."))
+        user = api_token.user
         # The session middleware saw an anonymous request; from here on it is this user's,
         # and messages speak the language the user chose (else Accept-Language applies).
         request.user = user

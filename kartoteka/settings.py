@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kartoteka.accounts.middleware.SignInSecurityMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "kartoteka.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -186,7 +187,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("KARTOTEKA_PASSWORD_MIN_LENGTH", 10)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -244,13 +248,49 @@ STORAGES = {
 }
 
 # --- Security -------------------------------------------------------------------------------
+HTTPS = env_bool("KARTOTEKA_HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("KARTOTEKA_HTTPS", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = HTTPS
+# Pages carry the token in the form and in hx-headers; no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if SESSION_COOKIE_SECURE:
+if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("KARTOTEKA_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("KARTOTEKA_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KARTOTEKA_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("KARTOTEKA_HSTS_PRELOAD", False)
+# Listing the domain in browsers' preload lists is the domain owner's commitment, not a
+# default Kartoteka can make for them; KARTOTEKA_HSTS_PRELOAD=1 turns it on.
+SILENCED_SYSTEM_CHECKS = [] if env_bool("KARTOTEKA_HSTS_PRELOAD", False) else ["security.W021"]
+
+# --- Sign-in and sessions (docs/configuration.md) -------------------------------------------
+# Proxies whose X-Forwarded-For is believed (addresses or networks); from anyone else the
+# header is ignored, so a forged one cannot dodge the per-address lockout.
+KARTOTEKA_TRUSTED_PROXIES = env_list("KARTOTEKA_TRUSTED_PROXIES", "")
+KARTOTEKA_LOGIN_MAX_FAILURES = env_int("KARTOTEKA_LOGIN_MAX_FAILURES", 10)
+KARTOTEKA_LOGIN_MAX_FAILURES_PER_IP = env_int("KARTOTEKA_LOGIN_MAX_FAILURES_PER_IP", 50)
+KARTOTEKA_LOGIN_LOCKOUT_MINUTES = env_int("KARTOTEKA_LOGIN_LOCKOUT_MINUTES", 15)
+KARTOTEKA_2FA_REQUIRED_ROLES = env_list("KARTOTEKA_2FA_REQUIRED_ROLES", "")
+_ROLES = {"admin", "manager", "employee", "readonly"}
+if _unknown_roles := sorted(set(KARTOTEKA_2FA_REQUIRED_ROLES) - _ROLES):
+    raise ImproperlyConfigured(
+        f"KARTOTEKA_2FA_REQUIRED_ROLES: unknown roles {_unknown_roles}; "
+        f"use {', '.join(sorted(_ROLES))}"
+    )
+KARTOTEKA_SESSION_IDLE_MINUTES = env_int("KARTOTEKA_SESSION_IDLE_MINUTES", 120)
+KARTOTEKA_SESSION_MAX_HOURS = env_int("KARTOTEKA_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = KARTOTEKA_SESSION_MAX_HOURS * 3600
+# AES-GCM keys for secrets at rest (core.crypto): outside the database and its backups.
+KARTOTEKA_ENCRYPTION_KEY_FILE = Path(
+    env_str("KARTOTEKA_ENCRYPTION_KEY_FILE", str(DATA_DIR / "encryption.keys"))
+)
 
 # --- Background tasks -----------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -15,6 +15,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LANGUAGE_CODE = "en"
+# Enforcement is tested with override_settings; the rest of the suite signs in without 2FA.
+KARTOTEKA_2FA_REQUIRED_ROLES: list[str] = []
 
 _test_url = os.environ.get("KARTOTEKA_TEST_DATABASE_URL")
 if _test_url:

@@ -1,13 +1,16 @@
-"""Writes for users, teams and API tokens."""
+"""Writes for users, teams, passwords and API tokens."""
 
+import datetime
 import secrets
 
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import password_validation
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kartoteka.accounts.models import ApiToken, Team, User
+from kartoteka.accounts.models import ApiToken, SignInEvent, Team, User
+from kartoteka.accounts.signin import Client, event_record
 from kartoteka.core.changelog import log_change, snapshot
 
 USER_LOG_FIELDS = [
@@ -88,14 +91,85 @@ def user_set_language(*, actor: User, language: str) -> None:
 
 
 @transaction.atomic
-def api_token_create(*, actor: User, name: str) -> tuple[ApiToken, str]:
-    """Issue a personal API token for `actor`; returns the token row and the key (shown once)."""
+def password_change(
+    *, actor: User, old_password: str, new_password: str, client: Client | None = None
+) -> None:
+    """Change the actor's own password, checked against the password policy
+    (AUTH_PASSWORD_VALIDATORS). Clears a temporary password's must-change flag."""
+    errors: dict[str, list[str]] = {}
+    if not actor.check_password(old_password):
+        errors["old_password"] = [_("Your current password is not right.")]
+    try:
+        password_validation.validate_password(new_password, actor)
+    except ValidationError as exc:
+        errors["new_password"] = list(exc.messages)
+    if not errors and new_password == old_password:
+        errors["new_password"] = [_("Choose a password different from the current one.")]
+    if errors:
+        raise ValidationError(errors)
+    actor.set_password(new_password)
+    actor.must_change_password = False
+    actor.save(update_fields=["password", "must_change_password"])
+    event_record(kind=SignInEvent.Kind.PASSWORD_CHANGED, user=actor, client=client)
+
+
+@transaction.atomic
+def user_set_temporary_password(
+    *, actor: User, user: User, password: str, client: Client | None = None
+) -> None:
+    """An administrator gives a user a temporary password; the user must change it at the next
+    sign-in. Their current sessions end (the password is part of the session hash)."""
+    _ensure_admin(actor)
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": list(exc.messages)}) from exc
+    user.set_password(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    log_change(
+        actor=actor,
+        obj=user,
+        action="update",
+        message="temporary password set",
+        before={"must_change_password": False},
+        after={"must_change_password": True},
+    )
+    event_record(kind=SignInEvent.Kind.TEMPORARY_PASSWORD, user=user, actor=actor, client=client)
+
+
+@transaction.atomic
+def api_token_create(
+    *,
+    actor: User,
+    name: str,
+    scope: str = ApiToken.Scope.WRITE,
+    expires_at: datetime.datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Issue a personal API token for `actor`; returns the token row and the key (shown once).
+
+    `scope` read limits it to safe methods; `expires_at` (None: never) must be in the future.
+    """
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError(
+            {"expires_at": _("Choose a moment in the future.")}, code="expiry_in_past"
+        )
     key = "kt_" + secrets.token_urlsafe(32)
-    token = ApiToken(user=actor, name=name, prefix=key[:10], key_hash=ApiToken.hash_key(key))
+    token = ApiToken(
+        user=actor,
+        name=name,
+        prefix=key[:10],
+        key_hash=ApiToken.hash_key(key),
+        scope=scope,
+        expires_at=expires_at,
+    )
     token.full_clean()
     token.save()
     log_change(
-        actor=actor, obj=token, action="create", after={"name": name, "prefix": token.prefix}
+        actor=actor,
+        obj=token,
+        action="create",
+        after={"name": name, "prefix": token.prefix, "scope": scope, "expires_at": expires_at},
     )
     return token, key
 
@@ -110,8 +184,9 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> None:
     log_change(actor=actor, obj=token, action="archive", after={"revoked": True})
 
 
-def api_token_authenticate(key: str) -> User | None:
-    """The active user owning `key`, or None. Touches last_used_at at most once a minute."""
+def api_token_resolve(key: str) -> ApiToken | None:
+    """The live token for `key` (not revoked, not expired, active owner), or None.
+    Touches last_used_at at most once a minute."""
     if not key:
         return None
     token = (
@@ -119,9 +194,16 @@ def api_token_authenticate(key: str) -> User | None:
         .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True)
         .first()
     )
-    if token is None or not token.user.is_active:
+    if token is None or not token.user.is_active or token.is_expired:
         return None
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+        token.last_used_at = now
+    return token
+
+
+def api_token_authenticate(key: str) -> User | None:
+    """The active user owning the live token `key`, or None."""
+    token = api_token_resolve(key)
+    return token.user if token is not None else None
