@@ -17,9 +17,10 @@ from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
 
-# The messages, by kind. Each is a msgid with %(name)s params.
-TASK_DUE = N_("Task “%(title)s” is due at %(due_at)s.")
-TASK_DUE_WITH_CLIENT = N_("Task “%(title)s” for %(client)s is due at %(due_at)s.")
+# The messages, by kind. Each is a msgid with %(name)s params. A time ends its sentence
+# without a full stop: in English it may end in "a.m." already.
+TASK_DUE = N_("Task “%(title)s” is due at %(due_at)s")
+TASK_DUE_WITH_CLIENT = N_("Task “%(title)s” for %(client)s is due at %(due_at)s")
 BIRTHDAY = N_("%(client)s has a birthday on %(birthday_on)s.")
 STALE_CARD = N_("The card of %(client)s has not been confirmed for %(days)s days.")
 OVERDUE_RECOMMENDATION = N_("A recommendation for %(client)s was due on %(due_on)s: %(text)s")

@@ -68,11 +68,15 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if _wants_fragment(request):
         selectors.with_text(user=request.user, notifications=[notification])
-        response = render(
+        template = "notifications/notification_list.html"
+        row = render(request, template + "#notification-row", {"notification": notification})
+        # The page's "N unread" follows too (out of band); the bell reloads on the event.
+        summary = render(
             request,
-            "notifications/notification_list.html#notification-row",
-            {"notification": notification},
+            template + "#unread-summary",
+            {"unread": selectors.unread_count(user=request.user), "oob": True},
         )
+        response = HttpResponse(row.content + summary.content)
         response["HX-Trigger"] = CHANGED_EVENT
         return response
     return redirect(_safe_next(request, "notifications:list"))
