@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "kartoteka.imports",
     "kartoteka.exports",
     "kartoteka.quality",
+    "kartoteka.dedupe",
 ]
 
 MIDDLEWARE = [

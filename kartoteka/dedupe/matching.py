@@ -208,7 +208,7 @@ class Card:
     first: str = ""
     middle: str = ""
     names: tuple[str, ...] = ()  # company: core names (short, legal)
-    birth_date: datetime.date | None = None
+    birth_date: datetime.date | str | None = None  # the scan keeps ISO text
     phones: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
     registration: dict[str, str] = field(default_factory=dict)
@@ -331,7 +331,7 @@ def pairs_from_blocks(
         groups: Iterable[Sequence[int]]
         if key.startswith("n:h:") and len(members) > MAX_NAME_BLOCK:
             stats["split_blocks"] += 1
-            by_date: dict[datetime.date, list[int]] = {}
+            by_date: dict[datetime.date | str, list[int]] = {}
             for pk in members:
                 born = cards[pk].birth_date
                 if born is not None:
@@ -532,7 +532,10 @@ def reason_message(reason: Reason) -> Message:
     if code == "names_similar":
         return Message(msgid, {"percent": values[0]})
     if code == "birth_same":
-        return Message(msgid, {"date": values[0]})
+        born = values[0]
+        if isinstance(born, str):  # the scan reads dates as ISO text
+            born = datetime.date.fromisoformat(born)
+        return Message(msgid, {"date": born})
     if values:
         return Message(msgid, {"value": values[0]})
     return Message(msgid)
