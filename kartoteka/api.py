@@ -40,11 +40,13 @@ from kartoteka.clients.api import router as clients_router
 from kartoteka.core.api_errors import CsrfFailed, error_response, install_error_handlers
 from kartoteka.core.client_ip import client_ip
 from kartoteka.documents.api import router as documents_router
+from kartoteka.exports.api import router as exports_router
 from kartoteka.finance.api import router as finance_router
 from kartoteka.notifications.api import router as notifications_router
 from kartoteka.plans.api import router as plans_router
 from kartoteka.plans.api import version_conflict_handler as plan_conflict_handler
 from kartoteka.plans.services import PlanVersionConflict
+from kartoteka.quality.api import router as quality_router
 from kartoteka.sales.api import router as sales_router
 from kartoteka.tasks.api import router as tasks_router
 from kartoteka.tasks.api import version_conflict_handler as task_conflict_handler
@@ -187,3 +189,5 @@ api.add_router("/", documents_router)
 api.add_router("/", tasks_router)
 api.add_router("/", plans_router)
 api.add_router("/", notifications_router)
+api.add_router("/", exports_router)
+api.add_router("/", quality_router)
