@@ -357,9 +357,12 @@ def reassign_employee(
     cards: list[tuple[int, str, int]] = []
     tasks: list[tuple[int, str, int]] = []
     if include_cards:
-        card_query = selectors.cards_to_move(from_user).select_for_update()
-        cards = list(card_query.values_list("pk", "display_name", "version"))
-        team_ids = set(card_query.values_list("team_id", flat=True).distinct())
+        # One locked read gives the rows to move and their teams (PostgreSQL refuses FOR
+        # UPDATE with DISTINCT, and a second query could see a different set).
+        locked = selectors.cards_to_move(from_user).select_for_update()
+        rows = list(locked.values_list("pk", "display_name", "version", "team_id"))
+        cards = [(pk, label, version) for pk, label, version, _team in rows]
+        team_ids = {team_id for *_rest, team_id in rows}
         for team_id in team_ids:
             if not client_permissions.can_assign(actor, responsible=to_user, team_id=team_id):
                 raise ValidationError(
