@@ -29,7 +29,12 @@ def api_token_list(request: HttpRequest):
 @router.post("/me/tokens", response={201: ApiTokenCreatedOut}, operation_id="api_token_create")
 def api_token_create(request: HttpRequest, payload: ApiTokenIn):
     """Issue a new token for yourself. The answer holds the key: the only time it is shown."""
-    token, key = services.api_token_create(actor=request.auth, name=payload.name.strip())  # type: ignore[attr-defined]
+    token, key = services.api_token_create(
+        actor=request.auth,  # type: ignore[attr-defined]
+        name=payload.name.strip(),
+        scope=payload.scope,
+        expires_at=payload.expires_at,
+    )
     token.key = key  # type: ignore[attr-defined]
     return Status(201, token)
 

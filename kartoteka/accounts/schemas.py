@@ -1,6 +1,7 @@
 """The shapes of the signed-in user and their API tokens in the REST API."""
 
 import datetime
+from typing import Literal
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
@@ -42,6 +43,8 @@ class ApiTokenOut(Schema):
     id: int
     name: str
     prefix: str = Field(description="The key's first characters, to tell tokens apart.")
+    scope: str = Field(description="read (safe methods only) or write.")
+    expires_at: datetime.datetime | None = Field(description="None: never expires.")
     created_at: datetime.datetime
     last_used_at: datetime.datetime | None
     revoked_at: datetime.datetime | None
@@ -49,7 +52,7 @@ class ApiTokenOut(Schema):
 
     @staticmethod
     def resolve_is_active(obj: ApiToken) -> bool:
-        return obj.revoked_at is None
+        return obj.revoked_at is None and not obj.is_expired
 
 
 class ApiTokenCreatedOut(ApiTokenOut):
@@ -60,3 +63,9 @@ class ApiTokenIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="What the token is for, e.g. 'website form'.")
+    scope: Literal["read", "write"] = Field(
+        "write", description="read: GET, HEAD and OPTIONS only; write: everything you may do."
+    )
+    expires_at: datetime.datetime | None = Field(
+        None, description="When the token stops working; omit for never."
+    )

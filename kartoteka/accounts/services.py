@@ -152,7 +152,11 @@ def api_token_create(
     """
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError(
-            {"expires_at": _("Choose a moment in the future.")}, code="expiry_in_past"
+            {
+                "expires_at": ValidationError(
+                    _("Choose a moment in the future."), code="expiry_in_past"
+                )
+            }
         )
     key = "kt_" + secrets.token_urlsafe(32)
     token = ApiToken(

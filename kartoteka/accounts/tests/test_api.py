@@ -1,7 +1,11 @@
 """The REST API door onto the signed-in user: /api/v1/me and personal API tokens."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.test import Client as DjangoClient
+from django.utils import timezone
 
 from kartoteka.accounts.models import ApiToken
 from kartoteka.accounts.services import api_token_create
@@ -126,3 +130,71 @@ def test_token_of_someone_else_cannot_be_revoked(alice, bob, ada):
     assert bobs.revoked_at is None
     assert bearer(bob_key).get(ME).status_code == 200
     assert ObjectChange.objects.count() == changes
+
+
+def test_read_token_reads_but_cannot_write(alice):
+    _token, key = api_token_create(actor=alice, name="report", scope="read")
+    api = bearer(key)
+
+    read = api.get(ME)
+    write = api.post(TOKENS, {"name": "more"}, content_type="application/json")
+
+    assert read.status_code == 200
+    assert write.status_code == 403
+    assert write.json()["code"] == "permission_denied"
+    assert ApiToken.objects.filter(user=alice).count() == 1
+
+
+def test_expired_token_gets_401_and_last_use_is_recorded(alice):
+    start = timezone.now()
+    token, key = api_token_create(
+        actor=alice, name="week", expires_at=start + datetime.timedelta(days=7)
+    )
+
+    with time_machine.travel(start + datetime.timedelta(days=6), tick=False):
+        assert bearer(key).get(ME).status_code == 200
+    token.refresh_from_db()
+    with time_machine.travel(start + datetime.timedelta(days=7, seconds=1), tick=False):
+        expired = bearer(key).get(ME)
+
+    assert token.last_used_at == start + datetime.timedelta(days=6)
+    assert expired.status_code == 401
+    assert expired.json()["code"] == "not_authenticated"
+
+
+def test_token_create_with_scope_and_expiry(alice, api_client_for):
+    expires = (timezone.now() + datetime.timedelta(days=30)).replace(microsecond=0)
+
+    created = api_client_for(alice).post(
+        TOKENS,
+        {"name": "bi", "scope": "read", "expires_at": expires.isoformat()},
+        content_type="application/json",
+    )
+    past = api_client_for(alice).post(
+        TOKENS,
+        {"name": "old", "expires_at": "2000-01-01T00:00:00Z"},
+        content_type="application/json",
+    )
+    bad_scope = api_client_for(alice).post(
+        TOKENS, {"name": "x", "scope": "admin"}, content_type="application/json"
+    )
+
+    assert created.status_code == 201
+    assert created.json()["scope"] == "read"
+    token = ApiToken.objects.get(name="bi")
+    assert (token.scope, token.expires_at) == ("read", expires)
+    assert past.status_code == 422
+    assert [(e["field"], e["code"]) for e in past.json()["errors"]] == [
+        ("expires_at", "expiry_in_past")
+    ]
+    assert bad_scope.status_code == 422
+    assert bad_scope.json()["errors"][0]["field"] == "scope"
+
+
+def test_existing_tokens_keep_full_scope_and_no_expiry(alice):
+    token, key = api_token_create(actor=alice, name="old script")
+
+    response = bearer(key).post(TOKENS, {"name": "child"}, content_type="application/json")
+
+    assert (token.scope, token.expires_at) == ("write", None)
+    assert response.status_code == 201

@@ -154,3 +154,21 @@ def test_language_switch_works_before_login(client):
     assert response.status_code == 302
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
     assert '<html lang="zh-hans">' in client.get(reverse("accounts:login")).content.decode()
+
+
+def test_token_form_sets_scope_and_expiry(alice, web_client_for):
+    web = web_client_for(alice)
+
+    page = web.get(reverse("accounts:api-tokens")).content.decode()
+    response = web.post(
+        reverse("accounts:api-tokens"), {"name": "reports", "scope": "read", "expires": "30"}
+    )
+
+    assert 'name="scope"' in page
+    assert 'name="expires"' in page
+    token = ApiToken.objects.get(user=alice)
+    assert token.scope == "read"
+    assert token.expires_at is not None
+    assert 29 <= (token.expires_at - token.created_at).days <= 30
+    listing = response.content.decode()
+    assert "Read only" in listing
