@@ -42,6 +42,7 @@ from kartoteka.core.client_ip import client_ip
 from kartoteka.documents.api import router as documents_router
 from kartoteka.exports.api import router as exports_router
 from kartoteka.finance.api import router as finance_router
+from kartoteka.imports.api import router as imports_router
 from kartoteka.notifications.api import router as notifications_router
 from kartoteka.plans.api import router as plans_router
 from kartoteka.plans.api import version_conflict_handler as plan_conflict_handler
@@ -186,6 +187,7 @@ api.add_router("/", sales_router)
 api.add_router("/", finance_router)
 api.add_router("/", care_router)
 api.add_router("/", documents_router)
+api.add_router("/", imports_router)
 api.add_router("/", tasks_router)
 api.add_router("/", plans_router)
 api.add_router("/", notifications_router)
