@@ -29,7 +29,7 @@ from typing import Any
 
 from django.utils.translation import gettext_noop
 from pypinyin import lazy_pinyin
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import OSA, Indel
 from rapidfuzz.fuzz import token_sort_ratio
 from unidecode import unidecode
 
@@ -376,6 +376,13 @@ def _person_names(a: Card, b: Card) -> tuple[float | None, float | None, bool]:
     return straight[0], straight[1], False
 
 
+def _one_typo(a: Card, b: Card, swapped: bool) -> bool:
+    """Do the given names differ by at most one typo (a letter dropped, added, changed, or
+    two neighbours swapped)?"""
+    other = b.last if swapped else b.first
+    return int(OSA.distance(a.first, other)) <= 1
+
+
 def _shared(a: Sequence[str], b: Sequence[str]) -> str | None:
     for value in a:
         if value in b:
@@ -448,7 +455,8 @@ def _score_person(a: Card, b: Card, reasons: list[Reason]) -> float:
         else:
             cap = min(cap, 0.35)
             reasons.append(("birth_differs",))
-    if first is not None and first < 70:
+    if first is not None and first < 85 and not _one_typo(a, b, swapped):
+        # Ираида and Зинаида are two sisters; Жанна and Жнна one woman and a typo.
         cap = min(cap, 0.3)
         reasons.append(("given_differs",))
     if a.middle and b.middle and _ratio(a.middle, b.middle) < 75:
