@@ -300,3 +300,32 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.ip}"
+
+    @property
+    def device(self) -> str:
+        """A short "browser on system" from the user agent, for people rather than programs."""
+        agent = self.user_agent
+        browser = next((name for key, name in _BROWSERS if key in agent), "")
+        system = next((name for key, name in _SYSTEMS if key in agent), "")
+        if browser and system:
+            return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+        return browser or system or agent[:60]
+
+
+# Checked in order: Edge and Opera also say Chrome, Chrome also says Safari.
+_BROWSERS = [
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("YaBrowser/", "Yandex Browser"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+]
+_SYSTEMS = [
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+]

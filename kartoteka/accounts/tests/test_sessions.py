@@ -13,6 +13,11 @@ from kartoteka.accounts.models import ApiToken, SignInEvent, User, UserSession
 from kartoteka.accounts.services import api_token_authenticate, api_token_create
 
 LOGIN = "/accounts/login/"
+FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
 
 
 def sign_in(username: str, password: str, agent: str = "Firefox", ip: str = "203.0.113.1"):
@@ -54,12 +59,12 @@ def test_session_ends_at_its_absolute_lifetime_despite_activity(alice, settings)
 
 
 def test_session_list_shows_device_address_and_signs_one_out(alice, bob):
-    laptop = sign_in("alice", "pass-alice", agent="Firefox on Linux", ip="203.0.113.10")
-    phone = sign_in("alice", "pass-alice", agent="Safari on iPhone", ip="198.51.100.20")
+    laptop = sign_in("alice", "pass-alice", agent=FIREFOX_LINUX, ip="203.0.113.10")
+    phone = sign_in("alice", "pass-alice", agent=SAFARI_IPHONE, ip="198.51.100.20")
     sign_in("bob", "pass-bob", agent="Bob's Chrome")
 
     page = laptop.get(reverse("accounts:sessions")).content.decode()
-    phone_row = UserSession.objects.get(user=alice, user_agent="Safari on iPhone")
+    phone_row = UserSession.objects.get(user=alice, user_agent=SAFARI_IPHONE)
     ended = laptop.post(reverse("accounts:session-end", args=[phone_row.pk]))
 
     assert "Firefox on Linux" in page
