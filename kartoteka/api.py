@@ -39,6 +39,7 @@ from kartoteka.clients.api import (
 from kartoteka.clients.api import router as clients_router
 from kartoteka.core.api_errors import CsrfFailed, error_response, install_error_handlers
 from kartoteka.core.client_ip import client_ip
+from kartoteka.dedupe.api import router as dedupe_router
 from kartoteka.documents.api import router as documents_router
 from kartoteka.exports.api import router as exports_router
 from kartoteka.finance.api import router as finance_router
@@ -181,6 +182,7 @@ api.add_exception_handler(TaskVersionConflict, task_conflict_handler(api))
 api.add_exception_handler(PlanVersionConflict, plan_conflict_handler(api))
 
 api.add_router("/clients/", clients_router)
+api.add_router("/duplicates/", dedupe_router)
 api.add_router("/", accounts_router)
 api.add_router("/", activities_router)
 api.add_router("/", sales_router)

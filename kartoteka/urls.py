@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("kartoteka.tasks.urls")),
     path("", include("kartoteka.documents.urls")),
     path("", include("kartoteka.plans.urls")),
+    path("duplicates/", include("kartoteka.dedupe.urls")),
     path("", include("kartoteka.core.urls")),
     path("notifications/", include("kartoteka.notifications.urls")),
     path("exports/", include("kartoteka.exports.urls")),
