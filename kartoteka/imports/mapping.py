@@ -12,11 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 # target -> label. Several columns may map to the repeatable ones (phone, email, ...).
 TARGETS: dict[str, Promise] = {
-    "full_name": _("Full name (split automatically)"),
+    "full_name": _("Full name"),
     "last_name": _("Surname"),
     "first_name": _("Given name"),
     "middle_name": _("Patronymic / middle name"),
-    "company": _("Company (a company card, or the person's workplace)"),
+    "company": _("Company or workplace"),
     "legal_name": _("Legal name"),
     "short_name": _("Short name"),
     "kind": _("Kind (person or company)"),
