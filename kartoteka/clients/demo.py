@@ -893,7 +893,7 @@ def _from_child(batches: Iterator[_Batch]) -> Iterator[_Batch]:
         raise RuntimeError(f"Card generation failed in the child process ({child.exitcode}).")
 
 
-TRIGRAM_INDEX = "search_document_trgm"  # search migration 0002, PostgreSQL only
+TRIGRAM_INDEX = "search_bucket_trgm"  # search migration 0003, PostgreSQL only
 
 
 def _trigram_index_sql() -> str | None:

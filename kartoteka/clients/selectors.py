@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 
 from kartoteka.clients.filters import ClientFilterSet
 from kartoteka.clients.models import Client, ContactPoint
+from kartoteka.clients.permissions import can_view_client
 from kartoteka.core.models import ObjectChange
-from kartoteka.search.backends import document_filter, fts_join_expression, parse_query
-from kartoteka.search.models import SearchEntry
+from kartoteka.search.backends import document_filter, fts_join_expression
+from kartoteka.search.models import SEARCH_BUCKET, SearchEntry
 
 # sort key -> (field, descending)
 SORTS: dict[str, tuple[str, bool]] = {
@@ -64,22 +65,25 @@ def client_get(*, user: Any, pk: int) -> Client:
 def client_detail(*, user: Any, pk: int) -> Client:
     """The card with everything its page shows, in a fixed number of queries."""
     client = client_get(user=user, pk=pk)
-    people = (
-        Client.objects.visible_to(user)
-        .filter(employer=client, is_archived=False)
-        .order_by("sort_name")
-    )
     lookups: list[Any] = [
         "tags",
         Prefetch("contacts", queryset=ContactPoint.objects.order_by("kind", "-is_primary", "pk")),
-        Prefetch("people", queryset=people, to_attr="visible_people"),
     ]
+    if client.kind == Client.Kind.COMPANY:
+        # Only a company has people (the services accept only companies as employers).
+        people = (
+            Client.objects.visible_to(user)
+            .filter(employer=client, is_archived=False)
+            .order_by("sort_name")
+        )
+        lookups.append(Prefetch("people", queryset=people, to_attr="visible_people"))
+    else:
+        client.visible_people = []  # type: ignore[attr-defined]
     # client_get fetched the card with its references; only the lists are added to it.
     prefetch_related_objects([client], *lookups)
-    if (
-        client.employer_id
-        and not Client.objects.visible_to(user).filter(pk=client.employer_id).exists()
-    ):
+    # The employer came with the card (select_related); whether the user may see it is the
+    # visibility rule applied to it in Python (permissions mirror visible_to): no query.
+    if client.employer is not None and not can_view_client(user, client.employer):
         client.employer = None  # the company exists but is not this user's to see
     return client
 
@@ -167,18 +171,12 @@ def _plannable(queryset: QuerySet[Client], archived: str | None) -> QuerySet[Cli
     return queryset
 
 
-# PostgreSQL: how many of the newest card ids are scanned in id order before the trigram
-# index is asked instead (see _matching_id_windows).
-DENSE_SCAN_IDS = 5_000
-
-
 def _ids_without(entries: QuerySet[SearchEntry], plan: str, order: str, size: int) -> list[int]:
     """The first `size` matching ids with one kind of PostgreSQL plan ruled out.
 
     The planner guesses how many documents `LIKE '%fragment%'` matches from the length of
-    the fragment alone, and guesses wrong both ways: it walks the whole table in id order
-    for a rare four-letter fragment, and rechecks thousands of rows from the trigram index
-    for a common five-letter one. Each caller here knows which plan is safe for its query.
+    the fragment alone; believing a fragment common, it walks the whole table in id order
+    to find a rare one. Each caller here knows which plan is safe for its query.
     """
     with transaction.atomic(using=entries.db), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL {plan} = off")
@@ -188,44 +186,75 @@ def _ids_without(entries: QuerySet[SearchEntry], plan: str, order: str, size: in
             cursor.execute(f"SET LOCAL {plan} TO DEFAULT")
 
 
+# PostgreSQL: when the matches seen so far predict at most this many in the older cards,
+# they are fetched from the trigram index at once rather than bucket range by bucket range.
+RARE_MATCHES = 1_500
+
+
+def _bucketed_id_windows(documents: Q, after_pk: int | None, size: int) -> Iterator[list[int]]:
+    """PostgreSQL: ids of the cards whose search document matches, newest first, in
+    windows of at most `size`.
+
+    The trigram index also holds each document's id bucket (`client_id / SEARCH_BUCKET`,
+    search migration 0003), so "documents matching the fragment among the ids from here
+    to there" is answered by the index alone, and only those documents are read and
+    rechecked. (The trigram index alone returns every match in the base, and reading
+    thousands of documents to keep the newest 200 was what made a common fragment slow.)
+    The first range is the newest 2 buckets; from the matches found there the next range
+    is sized to hold about a window of matches. When few matches are left to find, the
+    rest comes from the trigram index in one query, which then costs only those few.
+    """
+    bucket_of = f'"{SearchEntry._meta.db_table}"."client_id" / {SEARCH_BUCKET}'
+    bound = after_pk
+    if bound is None:
+        newest = SearchEntry.objects.order_by("-client_id").values_list("client_id")
+        bound = (newest.first() or (0,))[0] + 1
+    span = 2 * SEARCH_BUCKET
+    while bound > 0:
+        low_bucket = max(bound - span, 0) // SEARCH_BUCKET
+        entries = SearchEntry.objects.filter(documents, client_id__lt=bound).extra(
+            where=[f"{bucket_of} >= %s::bigint"], params=[low_bucket]
+        )
+        ids = _ids_without(entries, "enable_indexscan", "-client_id", size)
+        yield ids
+        if len(ids) == size:
+            bound = ids[-1]  # more in this range: go on from the last one
+            continue
+        # Every match in [low_bucket * SEARCH_BUCKET, bound) is in `ids`.
+        covered = bound - low_bucket * SEARCH_BUCKET
+        bound = low_bucket * SEARCH_BUCKET
+        density = (len(ids) + 1) / covered
+        if density * bound <= RARE_MATCHES:
+            break
+        span = max(int(size * 1.25 / density), SEARCH_BUCKET)
+    while bound > 0:
+        entries = SearchEntry.objects.filter(documents, client_id__lt=bound)
+        ids = _ids_without(entries, "enable_indexscan", "-client_id", size)
+        yield ids
+        if len(ids) < size:
+            return
+        bound = ids[-1]
+
+
 def _matching_id_windows(
-    documents: Q, descending: bool, after_pk: int | None, size: int, *, dense: bool
+    documents: Q, descending: bool, after_pk: int | None, size: int
 ) -> Iterator[list[int]]:
     """Ids of the cards whose search document matches, newest first (oldest first when
-    ascending), in windows that grow each time.
+    ascending), in windows of at most `size` ids.
 
-    With `dense` (PostgreSQL, descending, a short fragment that may be very common): the
-    newest DENSE_SCAN_IDS ids are read in id order first, so a common fragment fills its
-    window after a few hundred rows; a fragment too rare to fill it there is then looked
-    up in the trigram index for the older cards, which costs in proportion to its (few)
-    matches. Longer terms (emails, phones, whole names) go to the trigram index at once.
+    Newest first (the list's default order) on PostgreSQL: _bucketed_id_windows. Oldest
+    first: straight from the trigram index, windows growing each time.
     """
+    if descending and connection.vendor == "postgresql":
+        yield from _bucketed_id_windows(documents, after_pk, size)
+        return
     order = "-client_id" if descending else "client_id"
     op = "lt" if descending else "gt"
     bound = after_pk
-    dense = dense and connection.vendor == "postgresql" and descending
     while True:
         entries = SearchEntry.objects.filter(documents)
         if bound is not None:
             entries = entries.filter(**{f"client_id__{op}": bound})
-        if dense:
-            top = bound
-            if top is None:
-                newest = SearchEntry.objects.order_by("-client_id").values_list("client_id")
-                top = (newest.first() or (0,))[0] + 1
-            floor = max(top - DENSE_SCAN_IDS, 0)
-            ids = _ids_without(
-                entries.filter(client_id__gte=floor), "enable_bitmapscan", order, size
-            )
-            yield ids
-            if len(ids) == size:
-                bound = ids[-1]
-                continue
-            dense = False
-            bound = floor
-            if floor <= 0:
-                return
-            continue
         if connection.vendor == "postgresql":
             ids = _ids_without(entries, "enable_indexscan", order, size)
         else:
@@ -243,7 +272,6 @@ def _search_by_windows(
     descending: bool,
     wanted: int,
     after_pk: int | None,
-    shortest_term: int,
 ) -> list[Client]:
     """The first `wanted` cards of `queryset` whose search document matches, in card id
     (= card number) order.
@@ -256,14 +284,22 @@ def _search_by_windows(
     the first window for most.
     """
     rows: list[Client] = []
-    windows = _matching_id_windows(
-        documents, descending, after_pk, max(wanted * 4, 200), dense=shortest_term <= 5
-    )
-    for ids in windows:
-        if ids:
-            page = queryset.filter(pk__in=ids).order_by("-pk" if descending else "pk")
+    size = max(wanted * 4, 200)
+    pending: list[int] = []
+    windows = _matching_id_windows(documents, descending, after_pk, size)
+    while len(rows) < wanted:
+        # Ids from as many windows as it takes to fill one (a rare fragment's windows are
+        # small), then joined to the cards in one query.
+        ids = next(windows, None)
+        if ids is not None:
+            pending.extend(ids)
+            if len(pending) < size:
+                continue
+        if pending:
+            page = queryset.filter(pk__in=pending).order_by("-pk" if descending else "pk")
             rows.extend(page[: wanted - len(rows)])
-        if len(rows) >= wanted:
+            pending = []
+        if ids is None:
             break
     return rows
 
@@ -349,8 +385,7 @@ def client_list(
     queryset = queryset.select_related("responsible", "team")
     rows: list[Client]
     if documents is not None:
-        shortest = min(len(term) for group in parse_query(search)[0] for term in group)
-        rows = _search_by_windows(queryset, documents, descending, limit + 1, after_pk, shortest)
+        rows = _search_by_windows(queryset, documents, descending, limit + 1, after_pk)
         prefetch_related_objects(rows, *related)
     else:
         rows = list(queryset.order_by(*order).prefetch_related(*related)[: limit + 1])

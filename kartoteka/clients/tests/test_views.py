@@ -381,6 +381,31 @@ def test_detail_query_count_does_not_grow(alice, web_client_for, django_assert_n
     assert len(response.context["history"]) == 4
 
 
+# A person's card: no people to list, and whether the user may see the employer is decided
+# on the employer fetched with the card (both were a query each before).
+PERSON_DETAIL_QUERIES = DETAIL_QUERIES - 1
+
+
+def test_person_detail_queries(alice, charlie, web_client_for, django_assert_num_queries):
+    SiteSettings.current()
+    web = web_client_for(alice)
+    company = make_company(alice)
+    person = make_person(alice, employer=company)
+
+    with django_assert_num_queries(PERSON_DETAIL_QUERIES):
+        response = web.get(person.get_absolute_url())
+    assert response.context["client"].employer == company
+    assert response.context["client"].visible_people == []
+
+    # An employer the user may not see stays hidden, still without a query of its own.
+    foreign = make_company(charlie, legal_name="ООО «Чужая»", short_name="Чужая")
+    Client.objects.filter(pk=person.pk).update(employer=foreign)
+    with django_assert_num_queries(PERSON_DETAIL_QUERIES):
+        response = web.get(person.get_absolute_url())
+    assert response.context["client"].employer is None
+    assert "Чужая" not in response.content.decode()
+
+
 # --- Create ---------------------------------------------------------------------------------
 
 

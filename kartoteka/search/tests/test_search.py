@@ -181,5 +181,5 @@ def test_database_index_is_used(alice, base):
             )
             plan = " ".join(row[0] for row in cursor.fetchall())
             cursor.execute("SET enable_seqscan = on")
-        assert "search_document_trgm" in plan
+        assert "search_bucket_trgm" in plan
     assert SearchEntry.objects.count() == 6
