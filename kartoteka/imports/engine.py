@@ -70,7 +70,7 @@ def _prepare_chunk(chunk: list[tuple[int, list[str]]]) -> list[PreparedRow]:
     return [_WORKER_PREPARER.prepare(number, cells) for number, cells in chunk]
 
 
-def _chunks(rows: Iterable[tuple[int, list[str]]], size: int) -> Iterator[list[Any]]:
+def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(rows)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
@@ -142,24 +142,14 @@ def find_matches(actor: User, rows: list[PreparedRow], match_by: list[str]) -> d
             for name, value in row.registration_keys:
                 wanted.setdefault(name, set()).add(value)
         for name, values in wanted.items():
-            found = _in_chunks(
-                values,
-                lambda part, name=name: Client.objects.filter(**{f"{name}__in": part}).values_list(
-                    name, "pk"
-                ),
-            )
+            found = _in_chunks(values, _registration_query(name))
             for value, pk in found:
                 remember((name, value), pk)
     for kind in ("phone", "email"):
         if kind not in match_by:
             continue
         values = {n for r in rows for k, n in r.contact_keys if k == kind}
-        found = _in_chunks(
-            values,
-            lambda part, kind=kind: ContactPoint.objects.filter(
-                kind=kind, normalized__in=part
-            ).values_list("normalized", "client_id"),
-        )
+        found = _in_chunks(values, _contact_query(kind))
         for value, pk in found:
             remember((kind, value), pk)
     visible = _visible_ids(actor, set(by_key.values()))
@@ -171,6 +161,22 @@ def find_matches(actor: User, rows: list[PreparedRow], match_by: list[str]) -> d
                 result[row.row] = pk
                 break
     return result
+
+
+def _registration_query(name: str) -> Callable[[list[Any]], Any]:
+    def query(part: list[Any]) -> Any:
+        return Client.objects.filter(**{f"{name}__in": part}).values_list(name, "pk")
+
+    return query
+
+
+def _contact_query(kind: str) -> Callable[[list[Any]], Any]:
+    def query(part: list[Any]) -> Any:
+        return ContactPoint.objects.filter(kind=kind, normalized__in=part).values_list(
+            "normalized", "client_id"
+        )
+
+    return query
 
 
 def row_keys(row: PreparedRow, match_by: list[str]) -> list[tuple[str, str]]:
@@ -358,7 +364,12 @@ class Writer:
         contact_ids = iter(self._claim_ids(ContactPoint, sum(len(r.contacts) for r in creates)))
         tag_ids = self._tag_ids({t for r in creates for t in r.tags})
         job = self.job
-        client_rows, contact_rows, entries, tags, changes, records = [], [], [], [], [], []
+        client_rows: list[list[Any]] = []
+        contact_rows: list[list[Any]] = []
+        entries: list[tuple[int, str]] = []
+        tags: list[tuple[int, int]] = []
+        changes: list[ObjectChange] = []
+        records: list[ImportedCard] = []
         for index, row in enumerate(creates):
             number = first_number + index
             fields = {k: v for k, v in row.fields.items() if k not in ("display_name", "sort_name")}
@@ -755,10 +766,10 @@ def _undo_records(actor: User, job: Import, records: list[ImportedCard]) -> None
     for record in records:
         if record.action != ImportedCard.Action.UPDATED or not record.before:
             continue
-        client = Client.objects.filter(pk=record.client_id).first()
-        if client is None:
+        found = Client.objects.filter(pk=record.client_id).first()
+        if found is None:
             continue
-        _restore(actor, client, record.before)
+        _restore(actor, found, record.before)
 
 
 def _delete_cards(actor: User, job: Import, pks: list[int]) -> None:

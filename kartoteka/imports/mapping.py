@@ -6,6 +6,8 @@ common CRMs (amoCRM, Bitrix24, 1C, Google and Outlook contacts, phone address bo
 """
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -334,7 +336,7 @@ def auto_map(header: list[str]) -> dict[int, str]:
     return mapping
 
 
-def clean_mapping(raw: dict[str, str] | dict[int, str], width: int) -> dict[int, str]:
+def clean_mapping(raw: Mapping[Any, str], width: int) -> dict[int, str]:
     """A mapping from the screen or the API (keys may be strings), with unknown targets and
     columns dropped and single-use targets kept once."""
     mapping: dict[int, str] = {}

@@ -67,7 +67,7 @@ def import_preview(*, job: Import, limit: int = 8) -> tuple[list[PreviewRow], st
                 value = prepared.fields.get(name)
                 if value in (None, ""):
                     continue
-                label = Client._meta.get_field(name).verbose_name
+                label = getattr(Client._meta.get_field(name), "verbose_name", name)
                 if name == "status":
                     value = Client.Status(value).label
                 details.append((str(label), str(value)))

@@ -179,9 +179,9 @@ def import_configure(
             errors["default_kind"] = ValidationError(_("Choose an option."), code="invalid_choice")
         job.default_kind = default_kind
     if responsible is not False:
-        job.responsible = responsible or None
+        job.responsible = responsible if isinstance(responsible, User) else None
     if team is not False:
-        job.team = team or None
+        job.team = team if isinstance(team, Team) else None
     if errors:
         raise ValidationError(errors)
     if not any(t in ("full_name", "last_name", "first_name", "company", "legal_name",
