@@ -46,8 +46,8 @@ COMPANY_REGISTRATION = ("inn", "ogrn", "edrpou", "uscc", "vat_number")
 # A key shared by more cards than this is not a sign of one client (a shop's phone on 300
 # cards, the name "Wang Wei"): its cards are compared only through their other keys.
 MAX_BLOCK = 40
-# Name blocks larger than this are split by birth date: namesakes are common, and a name
-# alone never reaches the threshold anyway.
+# Company name blocks larger than this are skipped: namesakes are common, and a name with an
+# address never reaches the threshold anyway (person name blocks are split by birth date).
 MAX_NAME_BLOCK = 12
 
 _NOT_LETTER = re.compile(r"[^a-z]+")
@@ -289,7 +289,7 @@ def blocking_keys(card: Card) -> Iterator[str]:
         for core in card.names:
             yield f"n:c:{' '.join(sorted(core.split()))}"
     else:
-        key = card.name_key()
+        key = " ".join(sorted(p for p in (card.last, card.first) if p))
         if key:
             yield f"n:h:{key}"
 
@@ -329,7 +329,11 @@ def pairs_from_blocks(
             continue
         stats["blocks"] += 1
         groups: Iterable[Sequence[int]]
-        if key.startswith("n:h:") and len(members) > MAX_NAME_BLOCK:
+        if key.startswith("n:h:"):
+            # Two people sharing only a name (and at most a city) score at most 0.6, below
+            # the threshold: a name pays off only with the same birth date, so the block is
+            # split by it without losing a pair. Every other shared value (phone, email,
+            # number) meets through its own key.
             stats["split_blocks"] += 1
             by_date: dict[datetime.date | str, list[int]] = {}
             for pk in members:
@@ -337,6 +341,10 @@ def pairs_from_blocks(
                 if born is not None:
                     by_date.setdefault(born, []).append(pk)
             groups = [g for g in by_date.values() if 1 < len(g) <= MAX_BLOCK]
+        elif key.startswith("n:c:") and len(members) > MAX_NAME_BLOCK:
+            # Likewise a company name with at most an address stays below the threshold.
+            stats["skipped_blocks"] += 1
+            continue
         elif len(members) > MAX_BLOCK:
             stats["skipped_blocks"] += 1
             continue

@@ -55,11 +55,11 @@ CONTACTS = "clients.ContactPoint.client"
 
 def client_relations() -> list[tuple[str, type[models.Model], str]]:
     """Every (label, model, field name) of a foreign key or many-to-many pointing at Client."""
-    result = []
+    result: list[tuple[str, type[models.Model], str]] = []
     for rel in Client._meta.get_fields(include_hidden=True):
         if not (rel.is_relation and rel.auto_created and not rel.concrete):
             continue
-        model = rel.related_model
+        model: Any = rel.related_model
         field = rel.field  # type: ignore[union-attr]
         result.append((f"{model._meta.label}.{field.name}", model, field.name))
     return sorted(result, key=lambda item: item[0])
@@ -320,9 +320,9 @@ def merge_undo(*, actor: User, merge: Merge) -> Merge:
         survivor.tags.remove(*record.tags_added)
     data = {}
     for name, value in record.survivor_before.items():
-        model = _FOREIGN_KEYS.get(name)
-        if model is not None and value is not None:
-            value = model._default_manager.filter(pk=value).first()
+        target = _FOREIGN_KEYS.get(name)
+        if target is not None and value is not None:
+            value = target._default_manager.filter(pk=value).first()
         data[name] = value
     client_services.client_update(
         actor=actor, client=survivor, expected_version=None, data=data, allow_duplicates=True

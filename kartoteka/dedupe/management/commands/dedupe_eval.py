@@ -3,7 +3,8 @@
     KARTOTEKA_DATA_DIR=$(mktemp -d) kartoteka migrate
     KARTOTEKA_DATA_DIR=... kartoteka dedupe_eval --cards 100000
 
-Refuses a database that already holds cards: the set is generated into an empty base.
+Refuses a database that already holds cards: the set is generated into an empty base
+(`--reuse` scans again a base it generated before, rebuilding the truth from the seed).
 """
 
 import json
@@ -28,15 +29,28 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--share", type=float, default=0.06, help="share of injected cards")
         parser.add_argument("--json", default="", help="write the figures to this file")
+        parser.add_argument(
+            "--reuse",
+            action="store_true",
+            help="scan again a base this command generated (same --cards and --seed)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if Client.objects.exists():
+        reuse = options["reuse"]
+        if Client.objects.exists() and not reuse:
             raise CommandError("The database holds cards already; use an empty one.")
         started = time.perf_counter()
         staff = demo_staff_ensure()
         generator = CardGenerator(staff=staff, seed=options["seed"])
         evaluation = EvaluationSet(generator, seed=options["seed"], share=options["share"])
-        created = cards_bulk_create(evaluation.specs(options["cards"]))
+        if reuse:
+            # Same seed, same stream: drawing the specs again rebuilds the truth.
+            created = sum(1 for _spec in evaluation.specs(options["cards"]))
+            if created != Client.objects.count():
+                raise CommandError("The base was not made with these --cards and --seed.")
+            DuplicateCandidate.objects.all().delete()
+        else:
+            created = cards_bulk_create(evaluation.specs(options["cards"]))
         first_pk = Client.objects.order_by("pk").values_list("pk", flat=True).first() or 1
         generated = time.perf_counter() - started
         self.stdout.write(f"{created} cards generated in {generated:.0f} s")
