@@ -70,7 +70,7 @@ def moved_relations() -> list[tuple[str, type[models.Model], str]]:
 
 
 def _lock(pks: Sequence[int]) -> dict[int, Client]:
-    cards = Client.objects.select_for_update().filter(pk__in=pks).select_related("employer")
+    cards = Client.objects.select_for_update().filter(pk__in=pks)
     return {c.pk: c for c in cards}
 
 
