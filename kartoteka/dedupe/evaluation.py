@@ -358,3 +358,39 @@ def measure(truth: Truth, first_pk: int, found: set[tuple[int, int]]) -> dict[st
         "per_kind": per_kind,
         "decoys": decoys,
     }
+
+
+def evaluate_in_memory(count: int, *, seed: int = 1, share: float = 0.06) -> dict[str, Any]:
+    """The matcher alone on `count` generated cards, without a database: the cards go from the
+    generator straight into matching.Card, so the figures are the blocking and scoring cost
+    (CPU seconds of this process) and their F1, at sizes a shared machine cannot load into a
+    database in time."""
+    import time
+
+    from kartoteka.clients.demo import Staff
+    from kartoteka.dedupe import matching
+
+    generator = CardGenerator(staff=Staff(teams={1: [1]}), seed=seed)
+    evaluation = EvaluationSet(generator, seed=seed, share=share)
+    specs = list(evaluation.specs(count))
+    started, cpu = time.perf_counter(), time.process_time()
+    cards = {}
+    for position, spec in enumerate(specs, start=1):
+        row = dict(spec.fields, pk=position)
+        contacts = [(c.kind, c.normalized) for c in spec.contacts]
+        cards[position] = matching.card_from_row(row, contacts)
+    built = time.process_time() - cpu
+    pairs, stats = matching.candidate_pairs(cards)
+    found = set()
+    for a, b in pairs:
+        if matching.score(cards[a], cards[b])[0] >= matching.THRESHOLD:
+            found.add((a, b))
+    figures = measure(evaluation.truth, 1, found)
+    figures.update(
+        cards=len(specs),
+        pairs_compared=stats["pairs"],
+        matcher_seconds=round(time.perf_counter() - started, 1),
+        matcher_cpu_seconds=round(time.process_time() - cpu, 1),
+        cards_built_cpu_seconds=round(built, 1),
+    )
+    return figures
