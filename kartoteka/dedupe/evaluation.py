@@ -4,6 +4,7 @@ lists, and decoys that must not be paired, are injected. The truth is kept aside
 the database) and compared with the scan's queue: precision, recall, F1, overall and per kind.
 """
 
+import datetime
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -274,9 +275,8 @@ class EvaluationSet:
         others = [n for n in names if n != f["first_name"]]
         f["first_name"] = r.choice(others)
         if f.get("birth_date"):
-            f["birth_date"] = f["birth_date"].replace(
-                year=f["birth_date"].year - r.randrange(2, 30)
-            )
+            # A parent or an older sibling (days, not .replace(year=): 29 February).
+            f["birth_date"] -= datetime.timedelta(days=r.randrange(2 * 365, 30 * 365))
         self.key += 1
         contacts = [
             ContactSpec(c.kind, c.value, c.normalized, c.label, c.is_primary)
