@@ -232,6 +232,11 @@ def run_daily_rules(*, now: datetime.datetime, report: TickReport) -> None:
     A rule claims its day (moves `last_run_on` to today) in the transaction that writes its
     reminders: another worker's claim waits for it and then finds the day taken; a run that
     fails rolls back its claim with its rows and runs again on the next tick.
+
+    The price: on SQLite a rule's run holds the write lock for its transaction. The rules
+    write only the day's new reminders (each is an anti-join plus bulk inserts), so this is
+    short in steady state; the first run after enabling the stale-card rule on a large
+    imported base is the long one, and is best done out of hours.
     """
     local = timezone.localtime(now, rules.business_zone())
     if local.hour < settings.KARTOTEKA_REMINDERS_HOUR:

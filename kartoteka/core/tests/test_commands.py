@@ -242,7 +242,7 @@ def test_script_forwards_to_management_commands(monkeypatch):
 
     assert calls == [
         ["kartoteka", "check_health"],
-        ["kartoteka", "db_worker", "--batch"],
+        ["kartoteka", "worker", "--batch"],
         ["kartoteka", "changepassword", "admin"],
     ]
 
