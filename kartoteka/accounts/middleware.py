@@ -65,6 +65,7 @@ class SignInSecurityMiddleware:
                     user=user,  # type: ignore[arg-type]
                     client=sessions.request_client(request),
                 )
+                request.kartoteka_session_expired = True  # type: ignore[attr-defined]
                 logout(request)
             else:
                 gate = self._gate(request)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.test import Client as DjangoClient
 from django.urls import reverse
 
-from kartoteka.accounts.models import ApiToken
+from kartoteka.accounts.models import ApiToken, SignInEvent
 from kartoteka.accounts.services import api_token_authenticate, api_token_create
 
 
@@ -59,6 +59,7 @@ def test_logout_needs_post_and_ends_the_session(alice, web_client_for):
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:login")
     assert web.get("/clients/").status_code == 302
+    assert SignInEvent.objects.filter(user=alice, kind="signed_out").count() == 1
 
 
 def test_every_page_offers_log_out_and_tokens(alice, web_client_for):
