@@ -38,6 +38,8 @@ def test_deploy_check_is_clean_for_production_settings(tmp_path):
         "KARTOTEKA_ALLOWED_HOSTS": "crm.example.com",
     }
     env.pop("KARTOTEKA_DEBUG", None)
+    # Set by the browser tests' conftest for Playwright's loop; no server runs with it.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
