@@ -107,6 +107,7 @@ def test_export_quality_and_normalisation(page, live_server, screenshot):
     assert sorted(r[2] for r in rows[1:]) == sorted(expected)
 
     # 2. Cards that need attention, worst first; a card's quality panel.
+    page.locator(".nav-more summary").click()  # the less frequent pages are under "More"
     page.get_by_role("link", name="Data quality").click()
     table = page.locator("#attention-table")
     expect(table).to_contain_text("Вектор")
