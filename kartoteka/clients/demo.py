@@ -646,7 +646,8 @@ def service_arguments(
     """`client_create` arguments for a spec: data (foreign keys as objects), contacts and tag
     names. Dates the services set themselves are left out."""
     data: dict[str, Any] = {}
-    users = {u.pk: u for u in User.objects.filter(pk=spec.fields.get("responsible_id"))}
+    responsible_id = spec.fields.get("responsible_id")
+    users = {u.pk: u for u in User.objects.filter(pk=responsible_id)} if responsible_id else {}
     for name, value in spec.fields.items():
         if name in ("created_at", "updated_at", "actualized_at", "created_by_id"):
             continue

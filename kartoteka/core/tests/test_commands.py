@@ -247,9 +247,7 @@ def test_script_forwards_to_management_commands(monkeypatch):
     ]
 
 
-def _kartoteka(
-    data_dir: Path, *args: str, language: str = "en"
-) -> subprocess.CompletedProcess:
+def _kartoteka(data_dir: Path, *args: str, language: str = "en") -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
