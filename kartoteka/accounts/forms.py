@@ -1,3 +1,5 @@
+import zoneinfo
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -104,6 +106,44 @@ class ApiTokenForm(forms.Form):
     )
     expires = forms.ChoiceField(
         label=_("Expires"), choices=EXPIRY_CHOICES, initial="90", required=False
+    )
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    """The zones of the markets Kartoteka serves first, then every other IANA zone."""
+    first = [
+        "Europe/Moscow",
+        "Europe/Kaliningrad",
+        "Europe/Samara",
+        "Asia/Yekaterinburg",
+        "Asia/Novosibirsk",
+        "Asia/Krasnoyarsk",
+        "Asia/Irkutsk",
+        "Asia/Vladivostok",
+        "Europe/Kyiv",
+        "Asia/Shanghai",
+        "Asia/Hong_Kong",
+        "Europe/Minsk",
+        "Asia/Almaty",
+        "Europe/Berlin",
+        "Europe/London",
+        "UTC",
+    ]
+    rest = sorted(zoneinfo.available_timezones() - set(first))
+    return [("", _("The business's zone")), *[(z, z) for z in first], *[(z, z) for z in rest]]
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("As the browser asks")), *settings.LANGUAGES],
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        choices=_time_zone_choices,
+        help_text=_("Task times, reminders and the calendar follow this zone."),
     )
 
 

@@ -91,6 +91,26 @@ def user_set_language(*, actor: User, language: str) -> None:
 
 
 @transaction.atomic
+def user_set_preferences(*, actor: User, language: str, time_zone: str) -> None:
+    """Save the user's own interface language and time zone (blank: the business's).
+
+    Raises ValidationError per field (an unknown zone or language); logs the change.
+    """
+    before = {"language": actor.language, "time_zone": actor.time_zone}
+    actor.language = language.strip()
+    actor.time_zone = time_zone.strip()
+    try:
+        actor.full_clean(exclude=["password", "username", "email", "first_name", "last_name"])
+    except ValidationError:
+        actor.language, actor.time_zone = before["language"], before["time_zone"]
+        raise
+    actor.save(update_fields=["language", "time_zone"])
+    after = {"language": actor.language, "time_zone": actor.time_zone}
+    if after != before:
+        log_change(actor=actor, obj=actor, action="update", before=before, after=after)
+
+
+@transaction.atomic
 def password_change(
     *, actor: User, old_password: str, new_password: str, client: Client | None = None
 ) -> None:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/code/", views.login_verify, name="login-verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.password_change, name="password-change"),
+    path("preferences/", views.preferences, name="preferences"),
     path("two-factor/", views.two_factor_view, name="two-factor"),
     path("sessions/", views.session_list, name="sessions"),
     path("sessions/<int:pk>/end/", views.session_end, name="session-end"),

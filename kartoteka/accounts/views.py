@@ -13,7 +13,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,6 +26,7 @@ from kartoteka.accounts.forms import (
     LanguageForm,
     LoginForm,
     PasswordChangeForm,
+    PreferencesForm,
     SignOutEverywhereForm,
     TemporaryPasswordForm,
     TwoFactorDisableForm,
@@ -148,6 +149,30 @@ def password_change(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your password is changed."))
             return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/password_change.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Your own language and time zone."""
+    user: User = request.user  # type: ignore[assignment]
+    initial = {"language": user.language, "time_zone": user.time_zone}
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_set_preferences(
+                actor=user,
+                language=form.cleaned_data["language"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if user.language:
+                translation.activate(user.language)
+            messages.success(request, _("Your preferences are saved."))
+            return redirect("accounts:preferences")
+    status = 422 if form.is_bound and form.errors else 200
+    return render(request, "accounts/preferences.html", {"form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
