@@ -274,3 +274,16 @@ def test_check_exit_status_of_the_script(tmp_path):
     assert migrated.returncode == 0, migrated.stderr
     assert after.returncode == 0, after.stdout + after.stderr
     assert "All checks passed." in after.stdout
+
+
+def test_command_line_speaks_the_business_language(tmp_path):
+    migrated = _kartoteka(tmp_path, "migrate", "-v0")
+    russian = _kartoteka(tmp_path, "check", language="ru")
+    chinese = _kartoteka(tmp_path, "check", language="zh-hans")
+
+    assert migrated.returncode == 0, migrated.stderr
+    assert russian.returncode == 0, russian.stdout + russian.stderr
+    assert "Все проверки пройдены." in russian.stdout
+    assert "All checks passed." not in russian.stdout
+    assert chinese.returncode == 0
+    assert "All checks passed." not in chinese.stdout
