@@ -51,6 +51,11 @@ COMPANIES = [
 ]
 
 
+def _sections_loaded(page) -> None:
+    """Wait until every section of the card page has replaced its loading placeholder."""
+    expect(page.locator(".placeholder-line")).to_have_count(0)
+
+
 def _populate(manager: User, colleague: User) -> None:
     """Fifteen cards made through the services, as a team's first weeks would leave them."""
     for index, (last, first, middle, phone, email, status, tags) in enumerate(PEOPLE):
@@ -190,10 +195,12 @@ def test_client_card_life(page, live_server, screenshot):
     expect(page.locator("#freshness")).to_contain_text("by Elena Smirnova")
     page.reload()
     expect(page.locator(".history")).to_contain_text("Data confirmed")
+    _sections_loaded(page)
     screenshot(page, "client-card.png", full_page=True)
 
     page.goto(live_server.url + company.get_absolute_url())
     expect(page.locator(".people-list")).to_contain_text("Петрова Анна Сергеевна")
+    _sections_loaded(page)
     screenshot(page, "company-card.png", full_page=True)
 
     # Live search: phone digits in any format, then a fragment of the name.
@@ -285,4 +292,5 @@ def test_client_card_life(page, live_server, screenshot):
     expect(page.get_by_role("link", name="New card")).to_be_visible()
     page.get_by_label("Menu").click()
     page.goto(live_server.url + person.get_absolute_url())
+    _sections_loaded(page)
     screenshot(page, "mobile-card.png", full_page=True)
