@@ -171,6 +171,27 @@ def test_task_from_card_to_today_to_logged_call(page, live_server, screenshot):
     expect(page.locator("#section-interactions")).to_contain_text("Согласен на поставку в марте")
     expect(page.locator("#section-tasks")).to_contain_text("No open tasks.")
 
+    # Completed on the card itself: the logged call shows in the interactions section in place.
+    assignee = User.objects.get(pk=task.assignee_id)
+    task_create(
+        actor=assignee,
+        data={
+            "client": card,
+            "kind": "call",
+            "title": "Звонок с карточки",
+            "due_at": timezone.now(),
+            "assignee": assignee,
+        },
+    )
+    page.reload()
+    tasks_section = page.locator("#section-tasks")
+    tasks_section.get_by_role("link", name=re.compile("Done")).click()
+    complete = tasks_section.locator(".complete-form")
+    complete.get_by_label("Outcome").fill("Перезвонит в апреле")
+    complete.get_by_role("button", name=re.compile("Done")).click()
+    expect(page.locator("#section-interactions")).to_contain_text("Перезвонит в апреле")
+    expect(page.locator("#section-tasks")).to_contain_text("No open tasks.")
+
     # The calendar: the week with hours (meetings as blocks), then the month grid.
     page.goto(live_server.url + "/tasks/calendar/?view=week&scope=team")
     expect(page.locator(".cal-grid-week")).to_be_visible()
