@@ -128,7 +128,8 @@ def test_client_card_life(page, live_server, screenshot):
 
     # Log in; htmx is served by the app itself and loaded.
     _log_in(page, live_server, "elena")
-    assert page.evaluate("typeof htmx") == "object"
+    # The script is deferred: wait for it rather than race the page load.
+    page.wait_for_function("typeof htmx === 'object'")
     expect(page.locator("#client-table tbody tr")).to_have_count(14)
 
     # A company with a wrong INN and a broken email: every error next to its field.
