@@ -30,6 +30,8 @@ from kartoteka.accounts.services import api_token_resolve
 from kartoteka.activities.api import router as activities_router
 from kartoteka.activities.api import version_conflict_handler as interaction_conflict_handler
 from kartoteka.activities.services import InteractionVersionConflict
+from kartoteka.audit.api import router as audit_router
+from kartoteka.backups.api import router as backups_router
 from kartoteka.care.api import router as care_router
 from kartoteka.clients import services as client_services
 from kartoteka.clients.api import (
@@ -37,17 +39,20 @@ from kartoteka.clients.api import (
     version_conflict_handler,
 )
 from kartoteka.clients.api import router as clients_router
+from kartoteka.consent.api import router as consent_router
 from kartoteka.core.api_errors import CsrfFailed, error_response, install_error_handlers
 from kartoteka.core.client_ip import client_ip
 from kartoteka.dedupe.api import router as dedupe_router
 from kartoteka.documents.api import router as documents_router
 from kartoteka.exports.api import router as exports_router
 from kartoteka.finance.api import router as finance_router
+from kartoteka.history.api import router as history_router
 from kartoteka.imports.api import router as imports_router
 from kartoteka.notifications.api import router as notifications_router
 from kartoteka.plans.api import router as plans_router
 from kartoteka.plans.api import version_conflict_handler as plan_conflict_handler
 from kartoteka.plans.services import PlanVersionConflict
+from kartoteka.privacy.api import router as privacy_router
 from kartoteka.quality.api import router as quality_router
 from kartoteka.sales.api import router as sales_router
 from kartoteka.tasks.api import router as tasks_router
@@ -195,3 +200,8 @@ api.add_router("/", plans_router)
 api.add_router("/", notifications_router)
 api.add_router("/", exports_router)
 api.add_router("/", quality_router)
+api.add_router("/", audit_router)
+api.add_router("/", history_router)
+api.add_router("/", consent_router)
+api.add_router("/", privacy_router)
+api.add_router("/", backups_router)

@@ -109,6 +109,11 @@ INSTALLED_APPS = [
     "kartoteka.exports",
     "kartoteka.quality",
     "kartoteka.dedupe",
+    "kartoteka.audit",
+    "kartoteka.history",
+    "kartoteka.consent",
+    "kartoteka.privacy",
+    "kartoteka.backups",
 ]
 
 MIDDLEWARE = [

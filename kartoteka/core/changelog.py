@@ -35,6 +35,17 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return data
 
 
+def client_id_of(obj: models.Model) -> int | None:
+    """The id of the card `obj` belongs to: the card itself, or the `client` of a section row
+    (contact point, order, interaction, ...); an order line goes through its order."""
+    if obj._meta.label == "clients.Client":
+        return obj.pk
+    client_id = getattr(obj, "client_id", None)
+    if client_id is None and getattr(obj, "order_id", None) is not None:
+        client_id = getattr(getattr(obj, "order", None), "client_id", None)
+    return client_id
+
+
 def log_change(
     *,
     actor: Any,
@@ -55,6 +66,7 @@ def log_change(
         content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),
         object_id=obj.pk,
         object_repr=str(obj)[:300],
+        client_id=client_id_of(obj),
         action=action,
         actor=actor if getattr(actor, "pk", None) else None,
         channel=current_channel(),

@@ -30,6 +30,9 @@ class ObjectChange(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.BigIntegerField()
     object_repr = models.CharField(max_length=300)
+    # The card the change belongs to (the card itself, or the card of a contact point, order,
+    # interaction, ...), so a card's whole history is one indexed query.
+    client_id = models.BigIntegerField(null=True, blank=True)
     action = models.CharField(max_length=16, choices=Action.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -50,7 +53,8 @@ class ObjectChange(models.Model):
         indexes = [
             models.Index(
                 fields=["content_type", "object_id", "-timestamp"], name="core_change_object_idx"
-            )
+            ),
+            models.Index(fields=["client_id", "-timestamp"], name="core_change_client_idx"),
         ]
         verbose_name = _("change")
         verbose_name_plural = _("changes")
@@ -79,6 +83,15 @@ class Tag(models.Model):
         return self.name
 
 
+class Jurisdiction(models.TextChoices):
+    """Whose data-protection law the business answers to (sets data-subject request deadlines)."""
+
+    RU = "ru", _("Russia (152-FZ)")
+    UA = "ua", _("Ukraine (Law on Personal Data Protection)")
+    CN = "cn", _("China (PIPL)")
+    EU = "eu", _("European Union (GDPR)")
+
+
 class SiteSettings(models.Model):
     """The business's own settings, edited by an administrator in the UI (one row).
 
@@ -88,6 +101,12 @@ class SiteSettings(models.Model):
     company_name = models.CharField(_("company name"), max_length=200, blank=True, default="")
     base_currency = models.CharField(
         _("base currency"), max_length=3, default="RUB", choices=Currency.choices
+    )
+    jurisdiction = models.CharField(
+        _("data-protection law"),
+        max_length=2,
+        default=Jurisdiction.RU,
+        choices=Jurisdiction.choices,
     )
 
     class Meta:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from kartoteka.core.changelog import log_change, snapshot
 from kartoteka.core.models import SiteSettings
 
-SITE_SETTINGS_FIELDS = ["company_name", "base_currency"]
+SITE_SETTINGS_FIELDS = ["company_name", "base_currency", "jurisdiction"]
 
 
 def can_change_site_settings(user: Any) -> bool:
@@ -21,7 +21,7 @@ def can_change_site_settings(user: Any) -> bool:
 
 @transaction.atomic
 def site_settings_update(*, actor: Any, data: Mapping[str, Any]) -> SiteSettings:
-    """Change the company name and base currency (administrators only).
+    """Change the company name, base currency and data-protection law (administrators only).
 
     Amounts already recorded keep their base-currency values: changing the base currency
     does not convert history. Raises PermissionDenied, ValidationError. Writes an

@@ -91,3 +91,25 @@ def test_env_secret_reads_file(monkeypatch, tmp_path):
     monkeypatch.setenv("KARTOTEKA_PW_FILE", str(secret))
 
     assert kartoteka_settings.env_secret("KARTOTEKA_PW") == "s3cret"
+
+
+def test_changes_are_linked_to_their_card(alice):
+    from kartoteka.clients import services as client_services
+    from kartoteka.core.models import SiteSettings
+
+    client = make_person(alice)
+    contact = client_services.contact_point_add(
+        actor=alice, client=client, kind="email", value="ivan@example.ru"
+    )
+
+    card_change = log_change(actor=alice, obj=client, action="update", before={}, after={})
+    contact_change = ObjectChange.objects.filter(object_id=contact.pk, action="create").latest("pk")
+    settings_change = log_change(actor=alice, obj=SiteSettings.current(), action="update")
+
+    assert card_change.client_id == client.pk
+    assert contact_change.client_id == client.pk
+    assert settings_change.client_id is None
+    assert set(ObjectChange.objects.filter(client_id=client.pk).values_list("pk", flat=True)) >= {
+        card_change.pk,
+        contact_change.pk,
+    }

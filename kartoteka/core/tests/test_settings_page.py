@@ -30,7 +30,8 @@ def test_administrator_changes_company_name_and_base_currency(ada, web_client_fo
 
     page = web.get(reverse("core:settings"))
     saved = web.post(
-        reverse("core:settings"), {"company_name": "Салон «Ромашка»", "base_currency": "EUR"}
+        reverse("core:settings"),
+        {"company_name": "Салон «Ромашка»", "base_currency": "EUR", "jurisdiction": "eu"},
     )
 
     assert page.status_code == 200
@@ -40,13 +41,18 @@ def test_administrator_changes_company_name_and_base_currency(ada, web_client_fo
     current = SiteSettings.current()
     assert (current.company_name, current.base_currency) == ("Салон «Ромашка»", "EUR")
     change = ObjectChange.objects.get(action="update")
-    assert change.after == {"company_name": "Салон «Ромашка»", "base_currency": "EUR"}
+    assert change.after == {
+        "company_name": "Салон «Ромашка»",
+        "base_currency": "EUR",
+        "jurisdiction": "eu",
+    }
     assert change.actor == ada
 
 
 def test_unknown_currency_is_refused_in_place(ada, web_client_for):
     response = web_client_for(ada).post(
-        reverse("core:settings"), {"company_name": "X", "base_currency": "GBP"}
+        reverse("core:settings"),
+        {"company_name": "X", "base_currency": "GBP", "jurisdiction": "ru"},
     )
 
     assert response.status_code == 422
@@ -59,7 +65,10 @@ def test_others_may_not_open_or_change_settings(users, role, web_client_for):
     web = web_client_for(users[role])
 
     opened = web.get(reverse("core:settings"))
-    posted = web.post(reverse("core:settings"), {"company_name": "X", "base_currency": "EUR"})
+    posted = web.post(
+        reverse("core:settings"),
+        {"company_name": "X", "base_currency": "EUR", "jurisdiction": "ru"},
+    )
 
     assert (opened.status_code, posted.status_code) == (403, 403)
     assert SiteSettings.current().base_currency == "RUB"
