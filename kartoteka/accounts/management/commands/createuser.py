@@ -8,6 +8,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
 from kartoteka.accounts.services import team_get_or_create, user_create
@@ -53,9 +54,14 @@ class Command(BaseCommand):
         username = options["username"].strip()
         role = options["role"].strip().lower()
         if role not in ROLES:
-            raise CommandError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
+            raise CommandError(
+                _("Unknown role %(role)s: choose one of %(roles)s.")
+                % {"role": repr(role), "roles": ", ".join(ROLES)}
+            )
         if User.objects.filter(username__iexact=username).exists():
-            raise CommandError(f"A user named {username!r} already exists.")
+            raise CommandError(
+                _("A user named %(name)s already exists.") % {"name": repr(username)}
+            )
         password, generated = self._password(options["password"], username, options["email"])
         try:
             with change_context(channel="cli"), transaction.atomic():
@@ -75,23 +81,32 @@ class Command(BaseCommand):
                     teams=teams,
                 )
         except ValidationError as exc:
-            raise CommandError(f"User not created: {_messages(exc)}") from exc
-        team_names = ", ".join(t.name for t in teams) or "no team"
-        self.stdout.write(f"Created {user.get_role_display()} {user.username!r} ({team_names}).")
+            raise CommandError(
+                _("User not created: %(errors)s") % {"errors": _messages(exc)}
+            ) from exc
+        team_names = ", ".join(t.name for t in teams) or _("no team")
+        self.stdout.write(
+            _("Created %(role)s %(name)s (%(teams)s).")
+            % {"role": user.get_role_display(), "name": repr(user.username), "teams": team_names}
+        )
         if generated:
-            self.stdout.write(f"Password: {password}  (shown once: save it now)")
+            self.stdout.write(
+                _("Password: %(password)s  (shown once: save it now)") % {"password": password}
+            )
 
     def _password(self, given: str | None, username: str, email: str) -> tuple[str, bool]:
         """The password to set and whether it was generated here."""
         candidate = User(username=username, email=email)
         if given is None and sys.stdin.isatty():
-            given = getpass.getpass("Password (empty to generate one): ")
-            if given and getpass.getpass("Password again: ") != given:
-                raise CommandError("The passwords differ; no user created.")
+            given = getpass.getpass(_("Password (empty to generate one): "))
+            if given and getpass.getpass(_("Password again: ")) != given:
+                raise CommandError(_("The passwords differ; no user created."))
         if not given:
             return secrets.token_urlsafe(12), True
         try:
             password_validation.validate_password(given, candidate)
         except ValidationError as exc:
-            raise CommandError(f"Password refused: {' '.join(exc.messages)}") from exc
+            raise CommandError(
+                _("Password refused: %(reasons)s") % {"reasons": " ".join(exc.messages)}
+            ) from exc
         return given, False
