@@ -182,3 +182,15 @@ def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The merge was undone; every card is as it was before."))
     return redirect("dedupe:merge-detail", pk=merge.pk)
+
+
+@require_GET
+def similar_for_card(request: HttpRequest, pk: int) -> HttpResponse:
+    """The card page's duplicate warning, loaded after the page: cards that look like this
+    one, with the reasons, a link to each and to the side-by-side merge."""
+    from kartoteka.clients.selectors import client_get
+    from kartoteka.dedupe.similar import similar_cards
+
+    client = client_get(user=request.user, pk=pk)
+    found = similar_cards(user=request.user, client=client)
+    return render(request, "dedupe/similar.html", {"client": client, "similar": found})
