@@ -118,6 +118,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kartoteka.core.csp.SecurityHeadersMiddleware",  # CSP, Permissions-Policy, CORP
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kartoteka.core.middleware.RequestContextMiddleware",

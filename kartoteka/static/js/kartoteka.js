@@ -12,7 +12,32 @@
     if (target.matches("[data-contact-row] input[name$='-DELETE']")) {
       target.closest("[data-contact-row]").classList.toggle("contact-row-removed", target.checked);
     }
+    // Named events for hx-trigger, in place of htmx's `change[...]` filters, which htmx
+    // evaluates as code and the Content-Security-Policy (no eval) forbids.
+    var form = target.form;
+    if (form && form.hasAttribute("data-change-event")) {
+      var ignored = (form.getAttribute("data-change-ignore") || "").split(" ");
+      if (ignored.indexOf(target.name) === -1) fire(form, form.getAttribute("data-change-event"));
+    }
+    if (form && target.matches("[data-dup-probe]")) fire(form, "dup-probe-change");
   });
+
+  function fire(element, name) {
+    element.dispatchEvent(new CustomEvent(name, { bubbles: true }));
+  }
+
+  // A button or link with data-confirm asks first (instead of an inline onclick="confirm()").
+  document.addEventListener(
+    "click",
+    function (event) {
+      var asking = event.target.closest("[data-confirm]");
+      if (asking && !window.confirm(asking.getAttribute("data-confirm"))) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
+    },
+    true
+  );
 
   document.addEventListener("click", function (event) {
     var add = event.target.closest("[data-formset-add]");
