@@ -30,3 +30,10 @@ else:
             "TEST": {"NAME": ":memory:"},
         }
     }
+
+# Encryption at rest: tests never touch the real key file; one throwaway file per test process
+# (tests that rotate keys point the setting at their own tmp_path).
+import tempfile as _tempfile  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+KARTOTEKA_ENCRYPTION_KEY_FILE = _Path(_tempfile.mkdtemp(prefix="kartoteka-test-keys-")) / "keys"

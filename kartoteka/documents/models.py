@@ -27,7 +27,12 @@ class Document(models.Model):
         WAYBILL = "waybill", _("Waybill")
         ACT = "act", _("Act")
         PHOTO = "photo", _("Photo")
+        ID_DOCUMENT = "identity", _("Identity document")
         OTHER = "other", _("Other")
+
+    # Kinds whose file and thumbnail are encrypted at rest (core.encrypted_files): pictures
+    # of people and identity papers are what a stolen disk or bucket must not give away.
+    ENCRYPTED_KINDS = frozenset({Kind.PHOTO, Kind.ID_DOCUMENT})
 
     client = models.ForeignKey(
         "clients.Client",
@@ -53,6 +58,9 @@ class Document(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
+    # How the file and thumbnail are stored: "" as uploaded (older files, kinds not
+    # encrypted), else encrypted under this key (`kartoteka rotate_keys` moves them on).
+    key_id = models.CharField(max_length=20, blank=True, default="", editable=False)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

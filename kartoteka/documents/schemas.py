@@ -11,7 +11,7 @@ from ninja import Field, Schema
 from kartoteka.documents.models import Document
 
 # Document.Kind spelt out (OpenAPI inlines literals; a test keeps them equal to the model's).
-DocumentKind = Literal["contract", "invoice", "waybill", "act", "photo", "other"]
+DocumentKind = Literal["contract", "invoice", "waybill", "act", "photo", "identity", "other"]
 
 
 class RefOut(Schema):

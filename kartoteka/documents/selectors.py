@@ -1,12 +1,13 @@
 """Reads of documents. A document is visible exactly when its card is; deleted ones are gone
 for every reader (the file stays in storage until a later retention purge)."""
 
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 
 from kartoteka.clients.models import Client
+from kartoteka.documents import crypto_files
 from kartoteka.documents.models import Document
 from kartoteka.sales.models import Order
 
@@ -39,3 +40,15 @@ def document_get(*, user: Any, pk: int) -> Document:
 def document_order_choices(*, client: Client) -> QuerySet[Order]:
     """Orders of the card a document may be attached to, newest first."""
     return Order.objects.filter(client=client).order_by("-ordered_on", "-number")
+
+
+def document_file(document: Document, *, thumbnail: bool = False) -> IO[bytes]:
+    """THE way to a document's bytes: its file (or thumbnail) as the original bytes, decrypted
+    on the fly when stored encrypted, read chunk by chunk; the caller closes it. Downloads
+    (web and API) and every other reader (exports of a person's data ...) go through here.
+
+    `document` must come from document_get (or another read scoped to the user): this
+    checks nothing. A damaged file or a lost key raises core.encrypted_files.
+    FileDecryptionError while reading.
+    """
+    return crypto_files.open_plain(document, thumbnail=thumbnail)

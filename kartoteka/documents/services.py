@@ -11,7 +11,6 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -20,6 +19,7 @@ from kartoteka.activities.timeline import timeline_record, timeline_remove
 from kartoteka.clients import permissions
 from kartoteka.clients.models import Client
 from kartoteka.core.changelog import log_change
+from kartoteka.documents import crypto_files
 from kartoteka.documents.models import Document
 
 # Pillow refuses images above this many pixels (decompression bombs) with an error.
@@ -124,6 +124,17 @@ def _reencode(data: IO[bytes]) -> tuple[bytes, bytes, str]:
     return out.getvalue(), thumb_out.getvalue(), content_type
 
 
+def _digest(uploaded: Any) -> tuple[int, str]:
+    """Size and SHA-256 of an upload, read chunk by chunk."""
+    uploaded.seek(0)
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in iter(lambda: uploaded.read(64 * 1024), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
+
+
 def validate_upload(uploaded: Any) -> tuple[FileType, str]:
     """Check size, real type and that the name does not lie about it. Returns (type, name)."""
     name = PurePath(getattr(uploaded, "name", "") or "file").name[:255]
@@ -181,7 +192,8 @@ def document_upload(
     order: Any = None,
     on_timeline: bool = True,
 ) -> Document:
-    """Store a file on a card. Images are re-encoded (metadata stripped) with a thumbnail.
+    """Store a file on a card. Images are re-encoded (metadata stripped) with a thumbnail;
+    photos and identity documents are stored encrypted (documents.crypto_files).
 
     Raises PermissionDenied, ValidationError (field "file": empty_file, file_too_large,
     file_type_not_allowed, file_type_mismatch, bad_image). Writes an ObjectChange and,
@@ -198,11 +210,18 @@ def document_upload(
         )
     file_type, name = validate_upload(uploaded)
     thumbnail = b""
+    source: IO[bytes]
     if file_type.is_image:
         content, thumbnail, content_type = _reencode(uploaded)
+        size, sha256, source = (
+            len(content),
+            hashlib.sha256(content).hexdigest(),
+            io.BytesIO(content),
+        )
     else:
-        uploaded.seek(0)
-        content, content_type = uploaded.read(), file_type.content_type
+        # Read in chunks, never whole: memory stays bounded up to the size limit.
+        size, sha256 = _digest(uploaded)
+        content_type, source = file_type.content_type, uploaded
     document = Document(
         client=client,
         order=order,
@@ -212,20 +231,19 @@ def document_upload(
         title=title.strip(),
         original_name=name,
         content_type=content_type,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
+        size=size,
+        sha256=sha256,
         uploaded_by=actor,
     )
     document.full_clean(exclude=["file", "thumbnail"])
-    document.file.save(name, ContentFile(content), save=False)
-    if thumbnail:
-        document.thumbnail.save("thumb.jpg", ContentFile(thumbnail), save=False)
+    source.seek(0)
+    crypto_files.store(document, source, thumbnail)  # encrypted for photos and identity papers
     document.save()
     log_change(
         actor=actor,
         obj=document,
         action="create",
-        after={"client": client.pk, "kind": kind, "name": name, "size": len(content)},
+        after={"client": client.pk, "kind": kind, "name": name, "size": size},
     )
     if on_timeline:
         timeline_record(

@@ -117,15 +117,16 @@ def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def file_response(document: Document, *, thumbnail: bool = False) -> FileResponse:
     """Stream a document (or its thumbnail) with safe headers: attachment unless it is an
     image, the stored type, no sniffing, private caching only, no active content."""
-    field = document.thumbnail if thumbnail else document.file
     is_image = thumbnail or document.is_image
     content_type = "image/jpeg" if thumbnail else document.content_type
     response = FileResponse(
-        field.open("rb"),
+        selectors.document_file(document, thumbnail=thumbnail),  # decrypts when encrypted
         content_type=content_type,
         as_attachment=not is_image,
         filename=document.original_name,
     )
+    if document.key_id and not thumbnail:
+        response["Content-Length"] = str(document.size)  # a decrypting stream has no length
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600" if thumbnail else "private, no-cache"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
