@@ -7,10 +7,11 @@ health preferences). THE one module that reads or writes HealthNote.stored_text.
   "update" or "delete" row; each with the door it came through (web, api, cli).
 - The text never goes to the timeline, the change log (it records "health note changed" and
   the kind only), search, or error messages.
-- At rest the text passes through `_seal`/`_unseal`, identity for now, so encryption can be
-  plugged in there without touching anything else.
+- At rest the text is encrypted (AES-GCM, core.crypto, purpose "health-note") by `_seal` and
+  decrypted by `_unseal`; a note that cannot be decrypted reads as a message saying so.
 """
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,22 +24,51 @@ from kartoteka.accounts.models import User
 from kartoteka.care.models import HealthAccessLog, HealthNote
 from kartoteka.clients import permissions
 from kartoteka.clients.models import Client
+from kartoteka.core import crypto
 from kartoteka.core.changelog import log_change
 from kartoteka.core.context import current_channel
 from kartoteka.core.models import ObjectChange
+
+logger = logging.getLogger(__name__)
 
 MAX_TEXT_LENGTH = 4000
 CHANGE_MESSAGE = "health note changed"
 
 
+# Bound into every sealed value (core.crypto): a health note's ciphertext copied into another
+# encrypted column does not decrypt there, nor the other way round.
+PURPOSE = "health-note"
+# The one encrypted column here, for `kartoteka rotate_keys` (which re-encrypts it without
+# ever reading the text through this module: no access log, nothing shown).
+SEALED_COLUMN = (HealthNote, "stored_text", PURPOSE)
+
+
+class UndecryptableText(str):
+    """What a note reads as when its text cannot be decrypted (its key was removed from the key
+    file, or the stored value was altered): the card shows this message instead of failing."""
+
+    undecryptable = True
+
+
 def _seal(text: str) -> str:
-    """The text as stored (the place an at-rest cipher goes)."""
-    return text
+    """The text as stored: AES-GCM under the current key (core.crypto)."""
+    return crypto.encrypt(text, purpose=PURPOSE)
 
 
 def _unseal(stored: str) -> str:
     """The stored text as read (the inverse of `_seal`)."""
-    return stored
+    if not crypto.is_encrypted(stored):
+        return stored  # stored before encryption at rest (`rotate_keys --encrypt-existing`)
+    try:
+        return crypto.decrypt(stored, purpose=PURPOSE)
+    except crypto.DecryptionError:
+        logger.error("A health note cannot be decrypted (key missing or value altered).")
+        return UndecryptableText(
+            _(
+                "This note cannot be decrypted: its key is missing from the key file or the "
+                "stored value was altered."
+            )
+        )
 
 
 # --- Who may -----------------------------------------------------------------------------------
