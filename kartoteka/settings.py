@@ -348,3 +348,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("KARTOTEKA_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Consent (issue 6) -----------------------------------------------------------------------
+# Days between withdrawing the health-data consent and the erasure of the card's health notes
+# (giving the consent again meanwhile cancels it); 0 erases them at once.
+KARTOTEKA_HEALTH_ERASURE_GRACE_DAYS = max(0, env_int("KARTOTEKA_HEALTH_ERASURE_GRACE_DAYS", 30))
+
+# --- Privacy: data-subject requests and retention (issue 6) ----------------------------------
+# Public holidays skipped when counting working days towards request deadlines (ISO dates,
+# comma-separated, e.g. "2026-01-01,2026-01-02"); weekends are always skipped.
+KARTOTEKA_HOLIDAYS = env_list("KARTOTEKA_HOLIDAYS", "")
+# Cards with no activity for this many years are flagged for review (0 = off) ...
+KARTOTEKA_RETENTION_INACTIVE_YEARS = max(0, env_int("KARTOTEKA_RETENTION_INACTIVE_YEARS", 0))
+# ... or, with "anonymise", erased irreversibly by the daily retention run.
+KARTOTEKA_RETENTION_ACTION = env_str("KARTOTEKA_RETENTION_ACTION", "flag").lower()
+if KARTOTEKA_RETENTION_ACTION not in ("flag", "anonymise"):
+    raise ImproperlyConfigured("KARTOTEKA_RETENTION_ACTION must be 'flag' or 'anonymise'.")

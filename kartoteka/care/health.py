@@ -24,6 +24,7 @@ from kartoteka.accounts.models import User
 from kartoteka.care.models import HealthAccessLog, HealthNote
 from kartoteka.clients import permissions
 from kartoteka.clients.models import Client
+from kartoteka.consent import selectors as consent_selectors
 from kartoteka.core import crypto
 from kartoteka.core.changelog import log_change
 from kartoteka.core.context import current_channel
@@ -96,6 +97,16 @@ def ensure_can_change_health(user: Any, client: Client) -> None:
         raise PermissionDenied(_("You may not change health data."))
 
 
+def ensure_health_consent(client: Client) -> None:
+    """Special-category data is entered only under a valid health-data consent (consent app);
+    without one, the notes are also hidden from every reader."""
+    if not consent_selectors.health_data_allowed(client):
+        raise ValidationError(
+            _("Record the client's consent to processing of health data first."),
+            code="health_consent_missing",
+        )
+
+
 # --- Reads -------------------------------------------------------------------------------------
 
 
@@ -127,6 +138,8 @@ def health_notes_for(*, user: Any, client: Client) -> list[tuple[HealthNote, str
     "view" row per call.
     """
     ensure_can_access_health(user, client)
+    if not consent_selectors.health_data_allowed(client):
+        return []  # no valid consent (e.g. withdrawn): hidden from everyone, nothing read
     notes = [(note, _unseal(note.stored_text)) for note in _notes(client)]
     _log_access(user, client, HealthAccessLog.Action.VIEW)
     return notes
@@ -139,7 +152,7 @@ def health_note_get(*, user: Any, client: Client, pk: int) -> tuple[HealthNote, 
     """
     ensure_can_access_health(user, client)
     note = _notes(client).filter(pk=pk).first()
-    if note is None:
+    if note is None or not consent_selectors.health_data_allowed(client):
         raise Http404("No such health note")
     _log_access(user, client, HealthAccessLog.Action.VIEW)
     return note, _unseal(note.stored_text)
@@ -152,7 +165,7 @@ def health_note_ref(*, user: Any, client: Client, pk: int) -> HealthNote:
     """
     ensure_can_access_health(user, client)
     note = _notes(client).defer("stored_text").filter(pk=pk).first()
-    if note is None:
+    if note is None or not consent_selectors.health_data_allowed(client):
         raise Http404("No such health note")
     note.client = client
     return note
@@ -192,6 +205,7 @@ def health_note_create(
     row and an ObjectChange without the text.
     """
     ensure_can_change_health(actor, client)
+    ensure_health_consent(client)
     text = (text or "").strip()
     note = HealthNote(client=client, author=actor, kind=kind or "")
     _validate(note, text)
@@ -219,6 +233,7 @@ def health_note_update(
     """
     client = note.client
     ensure_can_change_health(actor, client)
+    ensure_health_consent(client)
     before = {"kind": note.kind}
     saved_kind = note.kind
     if kind is not None:
@@ -268,3 +283,15 @@ def health_access_log(*, user: Any, client: Client, limit: int = 50) -> list[Hea
     """Who viewed or changed the card's health notes, newest first (for those with access)."""
     ensure_can_access_health(user, client)
     return list(HealthAccessLog.objects.filter(client=client).select_related("user")[:limit])
+
+
+def health_notes_for_subject(*, actor: Any, client: Client) -> list[tuple[HealthNote, str]]:
+    """Every health note of the card with its text, for the person's own access export.
+
+    Used by privacy.access only: the subject has the right to these notes whatever the
+    consent state, so no consent gate; the caller checks its own permission. Records one
+    HealthAccessLog "view" row (actor None means the system).
+    """
+    notes = [(note, _unseal(note.stored_text)) for note in _notes(client)]
+    _log_access(actor, client, HealthAccessLog.Action.VIEW)
+    return notes

@@ -31,6 +31,7 @@ from kartoteka.care.models import SurveyResponse
 from kartoteka.clients import permissions
 from kartoteka.clients import selectors as client_selectors
 from kartoteka.clients.models import Client
+from kartoteka.consent import selectors as consent_selectors
 
 SECTION_TEMPLATE = "care/client_care.html"
 PAGE_TEMPLATE = "care/care_page.html"
@@ -93,6 +94,11 @@ def _context(
             prefix="recommendation"
         )
     if health_access:
+        # Without a valid health-data consent the notes are hidden and no note may be added;
+        # the section says why and offers to record the consent.
+        context["health_gate"] = consent_selectors.health_gate(client)
+        if not context["health_gate"].is_open:
+            context["health_hidden"] = health.health_note_count(user=user, client=client)
         context["health_notes"] = health.health_notes_for(user=user, client=client)
         context["health_count"] = len(context["health_notes"])
         if editing is not None and editing[0] == "health" and edit_form is None:

@@ -148,6 +148,7 @@ CARD_SECTIONS = (
     ("work", "services", "sales:client-services"),
     ("work", "money", "finance:client-money"),
     ("work", "care", "care:client-care"),
+    ("work", "consents", "consent:client-consents"),
     ("work", "documents", "documents:client-documents"),
 )
 

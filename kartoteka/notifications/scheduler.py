@@ -37,8 +37,15 @@ def _reminders_tick() -> Any:
     return reminders_tick
 
 
+def _health_erasure() -> Any:
+    from kartoteka.consent.tasks import health_erasure_task
+
+    return health_erasure_task
+
+
 PERIODIC: list[Periodic] = [
     Periodic("reminders_tick", datetime.timedelta(minutes=1), _reminders_tick),
+    Periodic("health_erasure", datetime.timedelta(hours=1), _health_erasure),
 ]
 
 

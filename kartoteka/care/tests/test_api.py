@@ -13,6 +13,7 @@ from kartoteka.care import health, services
 from kartoteka.care.models import HealthNote, Recommendation, SurveyResponse
 from kartoteka.care.schemas import HealthNoteKind, RecommendationStatus, SurveyScale
 from kartoteka.clients.tests.factories import make_person
+from kartoteka.consent.tests.factories import give_health_consent
 from kartoteka.core.models import ObjectChange
 
 pytestmark = pytest.mark.django_db
@@ -232,6 +233,7 @@ def test_overdue_endpoint(alice, charlie, api_client_for):
 @pytest.mark.parametrize("endpoint", ["surveys", "recommendations", "health-notes", "overdue"])
 def test_list_query_count_does_not_grow(endpoint, ada, alice, bob, api_client_for):
     card = make_person(alice)
+    give_health_consent(card)
     api = api_client_for(ada)
     url = (
         "/api/v1/recommendations/overdue"

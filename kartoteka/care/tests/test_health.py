@@ -14,6 +14,7 @@ from kartoteka.activities.models import TimelineEvent
 from kartoteka.care import health
 from kartoteka.care.models import HealthAccessLog, HealthNote
 from kartoteka.clients.tests.factories import make_person
+from kartoteka.consent.tests.factories import give_health_consent
 from kartoteka.core.context import change_context
 from kartoteka.core.models import ObjectChange
 
@@ -31,7 +32,9 @@ def grant(*users) -> None:
 
 @pytest.fixture
 def card(alice):
-    return make_person(alice, last_name="Пациентова")
+    card = make_person(alice, last_name="Пациентова")
+    give_health_consent(card)  # health data is entered only under the client's consent
+    return card
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from django.urls import reverse
 from kartoteka.care import health, services
 from kartoteka.care.models import Recommendation, SurveyResponse
 from kartoteka.clients.tests.factories import make_person
+from kartoteka.consent.tests.factories import give_health_consent
 from kartoteka.core.models import ObjectChange
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +113,7 @@ def test_section_of_an_invisible_card_is_404(alice, charlie, web_client_for):
 
 def test_section_query_count_does_not_grow(ada, alice, web_client_for):
     card = make_person(alice)
+    give_health_consent(card)
     web = web_client_for(ada)  # with health access: the notes are read too
 
     def count_for(rows: int) -> int:

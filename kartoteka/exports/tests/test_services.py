@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from kartoteka.care.health import health_note_create
 from kartoteka.clients.models import Client
+from kartoteka.consent.tests.factories import give_health_consent
 from kartoteka.core.models import ObjectChange
 from kartoteka.exports import selectors, services
 from kartoteka.exports.models import Export, SavedSearch
@@ -72,6 +73,7 @@ def test_filters_apply_like_the_list(alice, cards):
 def test_cp1251_csv_with_chinese_name_and_health_notes_absent(alice, cards):
     alice.health_access = True
     alice.save(update_fields=["health_access"])
+    give_health_consent(cards["chinese"])
     health_note_create(actor=alice, client=cards["chinese"], kind="allergy", text="Penicillin X9")
     export = services.export_create(actor=alice, format="csv_1251")
     raw = _content(export)
