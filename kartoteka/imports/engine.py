@@ -634,7 +634,21 @@ def run_import(
                 "error": exc.__class__.__name__})  # fmt: skip
             raise
         _finish(job, token, Import.Status.DONE, "")
-    return Import.objects.get(pk=job.pk)
+    finished = Import.objects.get(pk=job.pk)
+    _scan_for_duplicates(finished)
+    return finished
+
+
+def _scan_for_duplicates(job: Import) -> None:
+    """New cards from a file are checked against the whole base: queue the duplicate scan,
+    whose review queue then lists the pairs with their reasons (the import page links it)."""
+    if not job.created_count:
+        return
+    from kartoteka.dedupe.services import can_start_scan, scan_start
+
+    if can_start_scan(job.created_by):
+        with transaction.atomic():
+            scan_start(actor=job.created_by)
 
 
 def _text(exc: Exception) -> str:

@@ -1,10 +1,12 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import translation
 
 from kartoteka.clients import services as client_services
 from kartoteka.clients.models import Client, ContactPoint
+from kartoteka.clients.tests.factories import make_person
 from kartoteka.core.models import ObjectChange
 from kartoteka.imports import engine, services
 from kartoteka.imports.models import Import, ImportedCard, ImportRowError
@@ -389,3 +391,21 @@ def test_failed_batch_leaves_nothing_and_resume_continues(alice, settings, commi
     job.refresh_from_db()
     assert (job.status, job.created_count, job.processed_rows) == (Import.Status.DONE, 6, 6)
     assert Client.objects.count() == 6
+
+
+def test_new_cards_are_checked_for_duplicates_after_the_import(alice, run, web_client_for):
+    from kartoteka.dedupe.models import DuplicateScan
+
+    make_person(alice, last_name="Иванов", first_name="Иван", middle_name="Иванович")
+
+    job = run(alice, upload(alice, files.russian_excel_csv()))
+    again = run(alice, upload(alice, files.russian_excel_csv()))
+    page = web_client_for(alice).get(reverse("imports:detail", args=[job.pk])).content.decode()
+
+    scans = list(DuplicateScan.objects.all())
+    assert job.created_count == 3
+    assert again.created_count == 0
+    assert len(scans) == 1  # the second run created nothing, so nothing new to compare
+    assert scans[0].created_by == alice
+    assert scans[0].status == DuplicateScan.Status.DONE
+    assert 'id="duplicates-link"' in page
