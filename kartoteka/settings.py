@@ -325,6 +325,8 @@ KARTOTEKA_REMINDERS_HOUR = env_int("KARTOTEKA_REMINDERS_HOUR", 8)
 # Region used to read phone numbers written without a country code ("8 916 ..." in Russia).
 KARTOTEKA_PHONE_REGION = env_str("KARTOTEKA_PHONE_REGION", "RU").upper()
 KARTOTEKA_PAGE_SIZE = env_int("KARTOTEKA_PAGE_SIZE", 50)
+# Days an export's file stays downloadable; the worker deletes older files (0 = keep).
+KARTOTEKA_EXPORT_KEEP_DAYS = env_int("KARTOTEKA_EXPORT_KEEP_DAYS", 7)
 # Largest file accepted on a card (documents, photos).
 KARTOTEKA_MAX_UPLOAD_MB = env_int("KARTOTEKA_MAX_UPLOAD_MB", 20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -12,10 +12,12 @@ Small exports (at most INLINE_MAX_ROWS cards) are written right away in the requ
 ones run in the background (django-tasks) and report progress on their Export record.
 """
 
+import datetime
 import logging
 import tempfile
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -196,6 +198,22 @@ def export_delete_file(*, actor: User, export: Export) -> None:
     if export.file:
         export.file.delete(save=False)
     Export.objects.filter(pk=export.pk).update(file="", file_size=0)
+
+
+def exports_expire(*, now: datetime.datetime | None = None) -> int:
+    """Delete the files of exports older than KARTOTEKA_EXPORT_KEEP_DAYS (run daily by the
+    worker): a spreadsheet of client data should not lie on the server for ever. The export's
+    record stays (who exported what, when), only its file goes. Returns how many went."""
+    days = settings.KARTOTEKA_EXPORT_KEEP_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    removed = 0
+    for export in Export.objects.filter(created_at__lt=cutoff).exclude(file="").iterator():
+        export.file.delete(save=False)
+        Export.objects.filter(pk=export.pk).update(file="", file_size=0)
+        removed += 1
+    return removed
 
 
 # --- Saved searches ---------------------------------------------------------------------------
