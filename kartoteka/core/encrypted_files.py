@@ -138,6 +138,11 @@ class DecryptingReader(io.RawIOBase):
         self._pending = _read_exactly(source, self._chunk_size + TAG_BYTES)
         self._buffer = b""
         self._finished = False
+        try:  # the first chunk now: a wrong key or altered header fails before any byte is sent
+            self._buffer = self._next_chunk()
+        except FileDecryptionError:
+            source.close()
+            raise
 
     def readable(self) -> bool:
         return True

@@ -5,20 +5,36 @@ is (404 otherwise), uploads are checked for size, real type and an honest name (
 `file`), read-only users get 403.
 """
 
+import logging
+
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
+from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from kartoteka.clients import permissions
 from kartoteka.clients import selectors as client_selectors
+from kartoteka.core.encrypted_files import FileDecryptionError
 from kartoteka.documents import selectors, services
+from kartoteka.documents.models import Document
 from kartoteka.documents.schemas import DocumentIn, DocumentOut
-from kartoteka.documents.views import file_response
+from kartoteka.documents.views import file_response, unreadable_message
 from kartoteka.sales.models import Order
 
+logger = logging.getLogger(__name__)
 router = Router(tags=["documents"])
+
+
+def _file(document: Document, *, thumbnail: bool = False) -> FileResponse:
+    """The file response, or a 500 in the error shape when an encrypted file does not decrypt
+    (its key is gone from the key file, or the stored file was altered)."""
+    try:
+        return file_response(document, thumbnail=thumbnail)
+    except FileDecryptionError:
+        logger.error("Document %s cannot be decrypted (key missing or file altered)", document.pk)
+        raise HttpError(500, unreadable_message()) from None
 
 
 @router.get(
@@ -87,7 +103,7 @@ def document_get(request: HttpRequest, document_id: int):
 def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     """The file itself: `attachment` unless it is an image, with its stored content type."""
     document = selectors.document_get(user=request.auth, pk=document_id)  # type: ignore[attr-defined]
-    return file_response(document)
+    return _file(document)
 
 
 @router.get(
@@ -103,7 +119,7 @@ def document_thumbnail(request: HttpRequest, document_id: int) -> FileResponse:
     document = selectors.document_get(user=request.auth, pk=document_id)  # type: ignore[attr-defined]
     if not document.thumbnail:
         raise Http404("No thumbnail")
-    return file_response(document, thumbnail=True)
+    return _file(document, thumbnail=True)
 
 
 @router.delete("/documents/{int:document_id}", response={204: None}, operation_id="document_delete")

@@ -15,6 +15,7 @@ from typing import IO
 
 from django.core.files.base import ContentFile, File
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
 from kartoteka.core import crypto, encrypted_files
 from kartoteka.documents.models import Document
@@ -118,3 +119,17 @@ def rewrite(document: Document) -> bool:
     if switched:
         document.file.name, document.thumbnail.name, document.key_id = kept[0], kept[1], key_id
     return bool(switched)
+
+
+def pending(key_id: str, *, encrypt_plain: bool) -> QuerySet[Document]:
+    """Documents (deleted ones too: their files stay in storage) not yet stored under key
+    `key_id`; with `encrypt_plain`, also those of encrypted kinds still stored as uploaded."""
+    rows = Document.objects.exclude(key_id=key_id)
+    if encrypt_plain:
+        return rows.filter(~Q(key_id="") | Q(kind__in=Document.ENCRYPTED_KINDS))
+    return rows.exclude(key_id="")
+
+
+def using_key(key_id: str) -> int:
+    """How many documents are stored under key `key_id`."""
+    return Document.objects.filter(key_id=key_id).count()

@@ -5,21 +5,26 @@ document_get (visibility of the card), then streams from storage with headers th
 browsers and proxies from guessing or caching it publicly.
 """
 
+import logging
 from pathlib import PurePath
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kartoteka.clients import permissions
 from kartoteka.clients import selectors as client_selectors
 from kartoteka.clients.models import Client
+from kartoteka.core.encrypted_files import FileDecryptionError
 from kartoteka.documents import selectors, services
 from kartoteka.documents.forms import DocumentUploadForm
 from kartoteka.documents.models import Document
 
 SECTION_TEMPLATE = "documents/client_documents.html"
+logger = logging.getLogger(__name__)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -116,7 +121,8 @@ def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 def file_response(document: Document, *, thumbnail: bool = False) -> FileResponse:
     """Stream a document (or its thumbnail) with safe headers: attachment unless it is an
-    image, the stored type, no sniffing, private caching only, no active content."""
+    image, the stored type, no sniffing, private caching only, no active content. Raises
+    FileDecryptionError when an encrypted file does not decrypt (before anything is sent)."""
     is_image = thumbnail or document.is_image
     content_type = "image/jpeg" if thumbnail else document.content_type
     response = FileResponse(
@@ -133,15 +139,39 @@ def file_response(document: Document, *, thumbnail: bool = False) -> FileRespons
     return response
 
 
+def unreadable_message() -> str:
+    return _(
+        "This file cannot be decrypted: its key is missing from the key file or the stored "
+        "file was altered. Ask your administrator."
+    )
+
+
+def _unreadable(document: Document) -> HttpResponse:
+    """An encrypted file that does not decrypt: said plainly, logged, never a stack trace."""
+    logger.error("Document %s cannot be decrypted (key missing or file altered)", document.pk)
+    response = HttpResponse(
+        unreadable_message(), status=500, content_type="text/plain; charset=utf-8"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @require_GET
-def document_download(request: HttpRequest, pk: int) -> FileResponse:
+def document_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     document = selectors.document_get(user=request.user, pk=pk)
-    return file_response(document)
+    try:
+        return file_response(document)
+    except FileDecryptionError:
+        return _unreadable(document)
 
 
 @require_GET
-def document_thumbnail(request: HttpRequest, pk: int) -> FileResponse:
+def document_thumbnail(request: HttpRequest, pk: int) -> HttpResponseBase:
     document = selectors.document_get(user=request.user, pk=pk)
     if not document.thumbnail:
         raise Http404("No thumbnail")
-    return file_response(document, thumbnail=True)
+    try:
+        return file_response(document, thumbnail=True)
+    except FileDecryptionError:
+        return _unreadable(document)
