@@ -43,9 +43,31 @@ def _health_erasure() -> Any:
     return health_erasure_task
 
 
+def _retention_run() -> Any:
+    from kartoteka.privacy.tasks import retention_run_task
+
+    return retention_run_task
+
+
+def _exports_expire() -> Any:
+    from kartoteka.exports.tasks import exports_expire_task
+
+    return exports_expire_task
+
+
+def _backup() -> Any:
+    from kartoteka.backups.tasks import backup_scheduled_task
+
+    return backup_scheduled_task
+
+
 PERIODIC: list[Periodic] = [
     Periodic("reminders_tick", datetime.timedelta(minutes=1), _reminders_tick),
+    Periodic("exports_expire", datetime.timedelta(days=1), _exports_expire),
     Periodic("health_erasure", datetime.timedelta(hours=1), _health_erasure),
+    Periodic("privacy_retention", datetime.timedelta(days=1), _retention_run),
+    # Hourly look; the task backs up when KARTOTEKA_BACKUP_SCHEDULE_HOURS have passed.
+    Periodic("backup", datetime.timedelta(hours=1), _backup),
 ]
 
 
