@@ -52,7 +52,8 @@ class _LedgerForm(forms.Form):
             self.add_error(None, exc)
             return
         for name, errors in exc.error_dict.items():
-            self.add_error(name if name in self.fields else None, errors)
+            shown = name in self.fields and not self.fields[name].widget.is_hidden
+            self.add_error(name if shown else None, errors)
 
 
 class ConsentGiveForm(_LedgerForm):
