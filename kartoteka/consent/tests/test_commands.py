@@ -1,5 +1,6 @@
 """`kartoteka consent erase-due` and the worker's clock entry for it."""
 
+import datetime
 import io
 
 import pytest
@@ -41,7 +42,7 @@ def test_erase_due_does_nothing_before_the_due_date(withdrawn):
 
 
 def test_erase_due_erases_once_due_and_logs_it_as_cli(withdrawn, time_machine):
-    time_machine.move_to(timezone.now() + timezone.timedelta(days=31))
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=31))
 
     assert run("erase-due", "--dry-run").strip().endswith("1 due")
     assert HealthNote.objects.count() == 1
@@ -57,8 +58,8 @@ def test_erase_due_erases_once_due_and_logs_it_as_cli(withdrawn, time_machine):
 def test_the_worker_clock_enqueues_the_erasure_hourly(withdrawn, time_machine, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     [entry] = [p for p in scheduler.PERIODIC if p.name == "health_erasure"]
-    assert entry.every == timezone.timedelta(hours=1)
-    time_machine.move_to(timezone.now() + timezone.timedelta(days=31))
+    assert entry.every == datetime.timedelta(hours=1)
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=31))
 
     result = entry.task().enqueue()
 

@@ -318,7 +318,7 @@ def noted(card, ada, alice, mallory):
 def test_withdrawal_hides_the_notes_from_everyone_at_once(users, noted, alice, role):
     user = users[role]
     grant(user)
-    note = HealthNote.objects.first()
+    note = HealthNote.objects.earliest("pk")
     views = HealthAccessLog.objects.filter(action="view").count()
 
     withdraw(noted, alice)
