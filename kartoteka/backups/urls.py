@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+"""Web routes of backups (administrators only)."""
+
+from django.urls import path
+
+from kartoteka.backups import views
 
 app_name = "backups"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.backup_list, name="list"),
+    path("run/", views.backup_run_request, name="run"),
+]
