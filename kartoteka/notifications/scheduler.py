@@ -61,11 +61,18 @@ def _backup() -> Any:
     return backup_scheduled_task
 
 
+def _audit_prune() -> Any:
+    from kartoteka.audit.tasks import audit_prune_task
+
+    return audit_prune_task
+
+
 PERIODIC: list[Periodic] = [
     Periodic("reminders_tick", datetime.timedelta(minutes=1), _reminders_tick),
     Periodic("exports_expire", datetime.timedelta(days=1), _exports_expire),
     Periodic("health_erasure", datetime.timedelta(hours=1), _health_erasure),
     Periodic("privacy_retention", datetime.timedelta(days=1), _retention_run),
+    Periodic("audit_prune", datetime.timedelta(days=1), _audit_prune),
     # Hourly look; the task backs up when KARTOTEKA_BACKUP_SCHEDULE_HOURS have passed.
     Periodic("backup", datetime.timedelta(hours=1), _backup),
 ]
