@@ -366,3 +366,20 @@ KARTOTEKA_RETENTION_INACTIVE_YEARS = max(0, env_int("KARTOTEKA_RETENTION_INACTIV
 KARTOTEKA_RETENTION_ACTION = env_str("KARTOTEKA_RETENTION_ACTION", "flag").lower()
 if KARTOTEKA_RETENTION_ACTION not in ("flag", "anonymise"):
     raise ImproperlyConfigured("KARTOTEKA_RETENTION_ACTION must be 'flag' or 'anonymise'.")
+
+# --- Backups (issue 6; docs/configuration.md, "Backups") -------------------------------------
+# Where `kartoteka backup` and the worker's scheduled backups write their archives.
+KARTOTEKA_BACKUP_DIR = Path(env_str("KARTOTEKA_BACKUP_DIR", str(DATA_DIR / "backups")))
+# Hours between scheduled backups made by the worker (0 = no scheduled backups) ...
+KARTOTEKA_BACKUP_SCHEDULE_HOURS = max(0, env_int("KARTOTEKA_BACKUP_SCHEDULE_HOURS", 24))
+# ... and how many archives to keep (older ones are deleted after each backup; 0 = keep all).
+KARTOTEKA_BACKUP_KEEP = max(0, env_int("KARTOTEKA_BACKUP_KEEP", 7))
+# Archives are encrypted (AES-256-GCM, key derived by scrypt) with this passphrase.
+KARTOTEKA_BACKUP_PASSPHRASE = env_secret("KARTOTEKA_BACKUP_PASSPHRASE")
+KARTOTEKA_BACKUP_ENCRYPT = env_bool("KARTOTEKA_BACKUP_ENCRYPT", False)
+if KARTOTEKA_BACKUP_ENCRYPT and not KARTOTEKA_BACKUP_PASSPHRASE:
+    raise ImproperlyConfigured(
+        "KARTOTEKA_BACKUP_ENCRYPT is on but KARTOTEKA_BACKUP_PASSPHRASE (or _FILE) is empty"
+    )
+# Scheduled backups are checked by restoring them into a scratch database.
+KARTOTEKA_BACKUP_VERIFY = env_bool("KARTOTEKA_BACKUP_VERIFY", True)
