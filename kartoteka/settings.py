@@ -327,6 +327,8 @@ KARTOTEKA_PHONE_REGION = env_str("KARTOTEKA_PHONE_REGION", "RU").upper()
 KARTOTEKA_PAGE_SIZE = env_int("KARTOTEKA_PAGE_SIZE", 50)
 # Days an export's file stays downloadable; the worker deletes older files (0 = keep).
 KARTOTEKA_EXPORT_KEEP_DAYS = env_int("KARTOTEKA_EXPORT_KEEP_DAYS", 7)
+# Bulk normalisation of more cards than this runs in the worker, with a progress bar.
+KARTOTEKA_NORMALISE_INLINE_CARDS = env_int("KARTOTEKA_NORMALISE_INLINE_CARDS", 5000)
 # Largest file accepted on a card (documents, photos).
 KARTOTEKA_MAX_UPLOAD_MB = env_int("KARTOTEKA_MAX_UPLOAD_MB", 20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

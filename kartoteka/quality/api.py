@@ -73,6 +73,10 @@ class RunOut(Schema):
     value_count: int
     undone_count: int
     skipped_count: int
+    total_cards: int | None = None
+    processed_cards: int = 0
+    progress: int = 0
+    error: str = ""
 
 
 def _problems(codes: list[str]) -> list[dict[str, str]]:
@@ -134,6 +138,12 @@ def normalisation_preview(request: HttpRequest, payload: OperationIn):
 def normalisation_apply(request: HttpRequest, payload: OperationIn):
     run = normalise.normalisation_apply(actor=request.auth, operation=payload.operation)  # type: ignore[attr-defined]
     return Status(201, run)
+
+
+@router.get("/quality/normalisations/{int:run_id}", response=RunOut)
+def normalisation_get(request: HttpRequest, run_id: int):
+    """A run with its progress (large bases run in the background: poll until finished)."""
+    return normalise.normalisation_get(user=request.auth, pk=run_id)
 
 
 @router.post("/quality/normalisations/{int:run_id}/undo", response=RunOut)

@@ -54,7 +54,10 @@ class NormalisationRun(models.Model):
         EMAILS = "emails", _("Lower-case email addresses")
 
     class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Running")
         APPLIED = "applied", _("Applied")
+        FAILED = "failed", _("Failed")
         UNDONE = "undone", _("Undone")
 
     actor = models.ForeignKey(
@@ -70,7 +73,12 @@ class NormalisationRun(models.Model):
     skipped_count = models.PositiveIntegerField(
         default=0, help_text=_("Cards changed since the run, left as they are by undo.")
     )
+    # Progress of a run in the background (large bases): cards looked at out of the scope.
+    total_cards = models.PositiveIntegerField(null=True, blank=True)
+    processed_cards = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -80,6 +88,19 @@ class NormalisationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_operation_display()} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def progress(self) -> int:
+        """Percent of the scope looked at (100 once finished)."""
+        if self.is_finished:
+            return 100
+        if not self.total_cards:
+            return 0
+        return min(99, self.processed_cards * 100 // self.total_cards)
 
 
 class NormalisationChange(models.Model):

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -284,30 +285,82 @@ def _write_batch(
     return len(touched)
 
 
-def normalisation_apply(*, actor: User, operation: str) -> NormalisationRun:
+def normalisation_apply(
+    *, actor: User, operation: str, background: bool | None = None
+) -> NormalisationRun:
     """Apply the operation to every card in the actor's scope, a batch per transaction.
 
-    Returns the run (with its counts), the handle for undo.
+    Small scopes run at once; larger ones (more than KARTOTEKA_NORMALISE_INLINE_CARDS, or
+    `background=True`) run in the worker and the run's page shows the progress. Returns the
+    run (with its counts once finished), the handle for undo.
     """
     ensure_can_normalise(actor)
     _check_operation(operation)
-    run = NormalisationRun.objects.create(actor=actor, operation=operation)
-    cards = values = 0
-    for batch in _batches(actor):
-        changes = list(_changes_in(operation, batch))
-        if not changes:
-            continue
-        with transaction.atomic():
-            cards += _write_batch(actor, run, changes)
-        values += len(changes)
-    run.card_count, run.value_count = cards, values
-    run.save(update_fields=["card_count", "value_count"])
-    log_change(
-        actor=actor,
-        obj=run,
-        action=ObjectChange.Action.CREATE,
-        after={"operation": operation, "cards": cards, "values": values},
-    )
+    limit = settings.KARTOTEKA_NORMALISE_INLINE_CARDS
+    if background is None:
+        background = _scope(actor).values("pk")[: limit + 1].count() > limit
+    with transaction.atomic():
+        run = NormalisationRun.objects.create(
+            actor=actor, operation=operation, status=NormalisationRun.Status.QUEUED
+        )
+        if background:
+            transaction.on_commit(lambda: _enqueue(run.pk))
+    if not background:
+        normalisation_run(run_pk=run.pk)
+        run.refresh_from_db()
+    return run
+
+
+def _enqueue(run_pk: int) -> None:
+    from kartoteka.quality.tasks import normalisation_task
+
+    normalisation_task.enqueue(run_pk)
+
+
+def normalisation_run(*, run_pk: int) -> NormalisationRun:
+    """Do a queued run: batch after batch, each in its own transaction, progress saved after
+    each, so the page can show it and a crash leaves whole batches (undo still works)."""
+    claimed = NormalisationRun.objects.filter(
+        pk=run_pk, status=NormalisationRun.Status.QUEUED
+    ).update(status=NormalisationRun.Status.RUNNING)
+    run = NormalisationRun.objects.select_related("actor").get(pk=run_pk)
+    if not claimed:
+        return run
+    actor = run.actor
+    try:
+        if actor is None:
+            raise PermissionDenied(_("The person who started it no longer exists."))
+        ensure_can_normalise(actor)
+        NormalisationRun.objects.filter(pk=run.pk).update(total_cards=_scope(actor).count())
+        cards = values = seen = 0
+        for batch in _batches(actor):
+            changes = list(_changes_in(run.operation, batch))
+            if changes:
+                with transaction.atomic():
+                    cards += _write_batch(actor, run, changes)
+                values += len(changes)
+            seen += len(batch)
+            NormalisationRun.objects.filter(pk=run.pk).update(
+                processed_cards=seen, card_count=cards, value_count=values
+            )
+    except Exception as exc:
+        NormalisationRun.objects.filter(pk=run.pk).update(
+            status=NormalisationRun.Status.FAILED, error=str(exc), finished_at=timezone.now()
+        )
+        if not isinstance(exc, PermissionDenied):
+            raise
+        return NormalisationRun.objects.get(pk=run.pk)
+    with transaction.atomic():
+        NormalisationRun.objects.filter(pk=run.pk).update(
+            status=NormalisationRun.Status.APPLIED, finished_at=timezone.now()
+        )
+        run.refresh_from_db()
+        log_change(
+            actor=actor,
+            obj=run,
+            action=ObjectChange.Action.CREATE,
+            after={"operation": run.operation, "cards": cards, "values": values},
+        )
     return run
 
 
@@ -321,6 +374,8 @@ def normalisation_undo(*, actor: User, run: NormalisationRun) -> NormalisationRu
     run = NormalisationRun.objects.select_for_update().get(pk=run.pk)
     if run.status == NormalisationRun.Status.UNDONE:
         raise ValidationError(_("This run has already been undone."), code="already_undone")
+    if not run.is_finished:
+        raise ValidationError(_("Wait until the run has finished."), code="running")
     versions = dict(
         Client.objects.filter(pk__in=run.changes.values("client_id")).values_list("pk", "version")
     )

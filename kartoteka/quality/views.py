@@ -72,11 +72,12 @@ def normalise_view(request: HttpRequest) -> HttpResponse:
         operation = form.cleaned_data["operation"]
         if request.method == "POST" and request.POST.get("confirm"):
             run = normalise.normalisation_apply(actor=request.user, operation=operation)  # type: ignore[arg-type]
-            messages.success(
-                request,
-                _("%(values)s values changed on %(cards)s cards.")
-                % {"values": run.value_count, "cards": run.card_count},
-            )
+            if run.is_finished:
+                messages.success(
+                    request,
+                    _("%(values)s values changed on %(cards)s cards.")
+                    % {"values": run.value_count, "cards": run.card_count},
+                )
             return redirect("quality:normalise-run", pk=run.pk)
         preview = normalise.normalisation_preview(actor=request.user, operation=operation)  # type: ignore[arg-type]
     runs = NormalisationRun.objects.all()
@@ -89,8 +90,15 @@ def normalise_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def normalise_run(request: HttpRequest, pk: int) -> HttpResponse:
     run = normalise.normalisation_get(user=request.user, pk=pk)
-    changes = run.changes.select_related("client")[:50]
-    return render(request, "quality/normalise_run.html", {"run": run, "changes": changes})
+    context = {"run": run, "changes": run.changes.select_related("client")[:50]}
+    if request.GET.get("part") == "progress" and not run.is_finished:
+        return render(request, "quality/normalise_run.html#progress", context)
+    if request.GET.get("part") == "progress":
+        # Finished while the page was polling: reload the whole page (counts, undo, changes).
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "quality/normalise_run.html", context)
 
 
 @require_POST
