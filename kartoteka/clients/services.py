@@ -319,6 +319,7 @@ def client_update(
     contacts: Sequence[ContactInput | Mapping[str, Any]] | None = None,
     tags: Sequence[Tag] | None = None,
     allow_duplicates: bool = False,
+    message: str = "",
 ) -> Client:
     """Change a card. `expected_version` is the version the user saw (None: the current one).
 
@@ -329,7 +330,9 @@ def client_update(
     permissions.ensure_can_change_client(actor, client)
     saved_state = client.__dict__.copy()
     try:
-        return _update(actor, client, expected_version, data, contacts, tags, allow_duplicates)
+        return _update(
+            actor, client, expected_version, data, contacts, tags, allow_duplicates, message
+        )
     except Exception:
         # The transaction rolls back; leave the caller's instance as it was, too.
         client.__dict__.clear()
@@ -345,6 +348,7 @@ def _update(
     contacts: Sequence[ContactInput | Mapping[str, Any]] | None,
     tags: Sequence[Tag] | None,
     allow_duplicates: bool,
+    message: str = "",
 ) -> Client:
     before = _full_snapshot(client)
     previous = Client.objects.get(pk=client.pk)
@@ -379,6 +383,7 @@ def _update(
         action=ObjectChange.Action.UPDATE,
         before=before,
         after=_full_snapshot(client),
+        message=message,  # e.g. "restored from change #12" (history.services)
     )
     index_clients([client])
     quality_services.quality_refresh(client)
