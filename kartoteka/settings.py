@@ -369,6 +369,13 @@ KARTOTEKA_RETENTION_ACTION = env_str("KARTOTEKA_RETENTION_ACTION", "flag").lower
 if KARTOTEKA_RETENTION_ACTION not in ("flag", "anonymise"):
     raise ImproperlyConfigured("KARTOTEKA_RETENTION_ACTION must be 'flag' or 'anonymise'.")
 
+# --- Audit trail (issue 6) ---------------------------------------------------------------------
+# Audit events older than this many days are pruned by the daily run (`kartoteka audit prune`);
+# the chain stays verifiable from the hash of the last pruned event. Default: five years.
+KARTOTEKA_AUDIT_RETENTION_DAYS = max(1, env_int("KARTOTEKA_AUDIT_RETENTION_DAYS", 1825))
+# Audit events recorded by services get the request's address and browser from here.
+MIDDLEWARE.append("kartoteka.audit.middleware.AuditOriginMiddleware")
+
 # --- Backups (issue 6; docs/configuration.md, "Backups") -------------------------------------
 # Where `kartoteka backup` and the worker's scheduled backups write their archives.
 KARTOTEKA_BACKUP_DIR = Path(env_str("KARTOTEKA_BACKUP_DIR", str(DATA_DIR / "backups")))

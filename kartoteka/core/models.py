@@ -25,6 +25,8 @@ class ObjectChange(models.Model):
         WEB = "web", _("Web")
         API = "api", _("API")
         CLI = "cli", _("Command line")
+        # Written by an import run (covered in the audit trail by the run's one event).
+        IMPORT = "import", _("Import")
         SYSTEM = "system", _("System")
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
