@@ -173,7 +173,7 @@ class Command(BaseCommand):
     ) -> None:
         keys, current = crypto.keyring()
         # With a new key everything encrypted moves; otherwise only what is not on the current.
-        target = "\x00no-such-key" if new_key else current
+        target = "(new)" if new_key else current  # "(new)": no value can be on it yet
         for column in columns:
             count = column.pending(target, encrypt_plain=encrypt_plain).count()
             self.stdout.write(
