@@ -421,8 +421,9 @@ def verify(
             return VerifyResult(manifest=manifest, differences=differences)
         progress(_("Restoring the database into a scratch copy…"))
         if vendor == "sqlite":
-            differences += database.sqlite_integrity(extracted.database_file)
-            if not differences:
+            broken = database.sqlite_integrity(extracted.database_file)
+            differences += broken
+            if not broken:
                 stats, _migrations = database.sqlite_file_stats(extracted.database_file)
                 differences += database.compare_stats(manifest["tables"], stats)
         elif vendor == "postgresql":

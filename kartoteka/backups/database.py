@@ -88,7 +88,10 @@ def sqlite_stats(conn: sqlite3.Connection) -> TableStats:
         pk = [col[1] for col in sorted(columns, key=lambda col: col[5]) if col[5] > 0]
         # Tables without a primary key (FTS5 virtual tables) have a rowid instead.
         order = ", ".join(_quote(col) for col in pk) if pk else "rowid"
-        cursor = conn.execute(f"SELECT * FROM {_quote(name)} ORDER BY {order}")
+        # "+column": a bare expression carries no declared type, so a connection opened
+        # with detect_types (Django's) returns the stored values as a plain one does.
+        select = ", ".join("+" + _quote(col[1]) for col in columns)
+        cursor = conn.execute(f"SELECT {select} FROM {_quote(name)} ORDER BY {order}")
 
         def rows(cursor: sqlite3.Cursor = cursor) -> Iterator[tuple[Any, ...]]:
             while batch := cursor.fetchmany(FETCH_SIZE):
