@@ -6,6 +6,7 @@ bucket, privately, and go out only through Kartoteka's permission-checked views.
 """
 
 import datetime
+import io
 import os
 import socket
 import subprocess
@@ -16,10 +17,12 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
+from django.core.management import call_command
 from django.urls import reverse
 from moto.server import ThreadedMotoServer
 
 from kartoteka.clients.tests.factories import make_person
+from kartoteka.core import encrypted_files
 from kartoteka.documents.models import Document
 from kartoteka.documents.services import document_upload
 from kartoteka.documents.tests.files import jpeg_bytes, pdf_bytes, upload
@@ -117,6 +120,57 @@ def test_uploads_go_to_the_bucket_and_come_back_only_through_the_views(
     assert b"".join(owner.streaming_content) == pdf_bytes()
     outsider = web_client_for(charlie).get(reverse("documents:download", args=[contract.pk]))
     assert outsider.status_code == 404
+
+
+def test_photos_and_identity_documents_are_ciphertext_in_the_bucket(
+    s3_storage, alice, web_client_for, tmp_path, settings
+):
+    settings.KARTOTEKA_ENCRYPTION_KEY_FILE = tmp_path / "keys"
+    canary = b"CANARY-passport-in-the-bucket"
+    passport_pdf = pdf_bytes().replace(b"%%EOF", b"(" + canary + b")\n%%EOF")
+    card = make_person(alice)
+    passport = document_upload(
+        actor=alice, client=card, uploaded=upload("id.pdf", passport_pdf), kind="identity"
+    )
+    photo = document_upload(
+        actor=alice, client=card, uploaded=upload("face.jpg", jpeg_bytes()), kind="photo"
+    )
+
+    stored = _objects(s3_storage)
+    web = web_client_for(alice)
+    for document in (passport, photo):
+        document = Document.objects.get(pk=document.pk)
+        key = f"kartoteka/{document.file.name}"
+        assert stored[key].startswith(b"KTENC")  # encrypted before it left the machine
+        assert canary not in stored[key]
+        assert b"%PDF" not in stored[key]
+        assert b"\xff\xd8\xff" not in stored[key]
+        response = web.get(reverse("documents:download", args=[document.pk]))
+        assert response.status_code == 200
+        served = b"".join(response.streaming_content)
+        assert (
+            served == passport_pdf if document.pk == passport.pk else served[:3] == b"\xff\xd8\xff"
+        )
+    assert stored[f"kartoteka/{Document.objects.get(pk=photo.pk).thumbnail.name}"].startswith(
+        b"KTENC"
+    )
+
+    # Key rotation rewrites the objects in the bucket and removes the old ones.
+    old_keys = {
+        f"kartoteka/{name}"
+        for document in Document.objects.filter(client=card)
+        for name in (document.file.name, document.thumbnail.name)
+        if name
+    }
+    call_command("rotate_keys", "--retire-old", stdout=io.StringIO())
+    rotated = _objects(s3_storage)
+    assert not old_keys & set(rotated)
+    passport = Document.objects.get(pk=passport.pk)
+    assert passport.key_id == "2"
+    sealed = io.BytesIO(rotated[f"kartoteka/{passport.file.name}"])
+    assert encrypted_files.file_key_id(sealed) == "2"
+    response = web.get(reverse("documents:download", args=[passport.pk]))
+    assert b"".join(response.streaming_content) == passport_pdf
 
 
 def test_production_settings_select_the_bucket_from_the_environment(tmp_path: Path):
