@@ -5,7 +5,10 @@ Pure functions raising django ValidationError with a code, so forms, the API and
 report the same message.
 """
 
+import contextlib
+import contextvars
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
@@ -31,9 +34,24 @@ def digits(value: str) -> str:
     return _DIGITS.sub("", value or "")
 
 
+# A region for numbers without a country code that holds for one piece of work (an import of
+# a Ukrainian file into a Russian installation), set with `phone_region()`.
+_REGION: contextvars.ContextVar[str] = contextvars.ContextVar("phone_region", default="")
+
+
+@contextlib.contextmanager
+def phone_region(region: str | None) -> Iterator[None]:
+    """Read phones without a country code as numbers of `region` inside the block."""
+    token = _REGION.set((region or "").upper())
+    try:
+        yield
+    finally:
+        _REGION.reset(token)
+
+
 def normalize_phone(value: str, region: str | None = None) -> str:
     """'+7 (916) 123-45-67', '8 916 123 45 67' -> '+79161234567' (E.164)."""
-    region = region or settings.KARTOTEKA_PHONE_REGION
+    region = region or _REGION.get() or settings.KARTOTEKA_PHONE_REGION
     raw = (value or "").strip()
     if raw.startswith("00"):
         raw = "+" + raw[2:]

@@ -90,7 +90,15 @@ def import_configure(request: HttpRequest, import_id: int, payload: ImportPatch)
     data = payload.dict(exclude_unset=True)
     kwargs: dict[str, Any] = {
         k: data[k]
-        for k in ("mapping", "match_by", "on_match", "default_kind", "encoding", "delimiter")
+        for k in (
+            "mapping",
+            "match_by",
+            "on_match",
+            "default_kind",
+            "phone_region",
+            "encoding",
+            "delimiter",
+        )
         if k in data
     }
     if "responsible_id" in data:

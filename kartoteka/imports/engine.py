@@ -56,7 +56,7 @@ def open_job_table(job: Import) -> Table:
 
 def job_preparer(job: Import, header: list[str]) -> RowPreparer:
     mapping = {int(k): v for k, v in job.mapping.items()}
-    options = RowOptions(default_kind=job.default_kind)
+    options = RowOptions(default_kind=job.default_kind, phone_region=job.phone_region)
     return RowPreparer(header, mapping, options)
 
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import phonenumbers
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +33,36 @@ DELIMITER_CHOICES = [
     ("\t", _("Tab")),
     ("|", _("Vertical bar |")),
 ]
+
+
+# Countries whose phone numbers Kartoteka's users meet most; any other two-letter code works
+# through the API.
+PHONE_REGIONS = [
+    ("RU", _("Russia")), ("UA", _("Ukraine")), ("BY", _("Belarus")), ("KZ", _("Kazakhstan")),
+    ("UZ", _("Uzbekistan")), ("KG", _("Kyrgyzstan")), ("AM", _("Armenia")),
+    ("GE", _("Georgia")), ("AZ", _("Azerbaijan")), ("MD", _("Moldova")),
+    ("CN", _("China")), ("HK", _("Hong Kong")), ("TW", _("Taiwan")),
+    ("PL", _("Poland")), ("DE", _("Germany")), ("LV", _("Latvia")), ("LT", _("Lithuania")),
+    ("EE", _("Estonia")), ("FI", _("Finland")), ("CZ", _("Czechia")), ("FR", _("France")),
+    ("IT", _("Italy")), ("ES", _("Spain")), ("GB", _("United Kingdom")), ("TR", _("Türkiye")),
+    ("IL", _("Israel")), ("AE", _("United Arab Emirates")), ("US", _("USA and Canada")),
+]  # fmt: skip
+
+
+def phone_region_choices(current: str = "") -> list[tuple[str, str]]:
+    """The choices of the phone-country field: the installation's default first."""
+    default = settings.KARTOTEKA_PHONE_REGION
+    names = dict(PHONE_REGIONS)
+    label = "%s (+%s)"
+    choices = [
+        ("", _("As set for Kartoteka: %(country)s") % {"country": names.get(default, default)})
+    ]
+    regions = list(PHONE_REGIONS)
+    if current and current not in names:
+        regions.append((current, current))
+    for code, name in regions:
+        choices.append((code, label % (name, phonenumbers.country_code_for_region(code))))
+    return choices
 
 
 class ImportUploadForm(forms.Form):
@@ -77,6 +108,9 @@ class ImportSettingsForm(forms.Form):
         choices=Client.Kind.choices,
         widget=forms.RadioSelect,
     )
+    phone_region = forms.ChoiceField(
+        label=_("Phones without a country code are from"), choices=(), required=False
+    )
 
     def __init__(self, *args: Any, job: Import, user: User, **kwargs: Any) -> None:
         initial = {
@@ -85,6 +119,7 @@ class ImportSettingsForm(forms.Form):
             "match_by": job.match_by,
             "on_match": job.on_match,
             "default_kind": job.default_kind,
+            "phone_region": job.phone_region,
             "responsible": job.responsible_id,
             "team": job.team_id,
         }
@@ -92,6 +127,7 @@ class ImportSettingsForm(forms.Form):
             initial[f"column_{index}"] = job.mapping.get(str(index), "")
         super().__init__(*args, initial=initial, **kwargs)
         self.job = job
+        self.fields["phone_region"].choices = phone_region_choices(job.phone_region)
         choices = [("", _("— do not import —")), *target_choices()]
         for index, name in enumerate(job.header):
             self.fields[f"column_{index}"] = forms.ChoiceField(

@@ -72,6 +72,10 @@ class Import(models.Model):
         _("when a card exists"), max_length=10, choices=OnMatch.choices, default=OnMatch.UPDATE
     )
     default_kind = models.CharField(_("kind of card"), max_length=10, default="person")
+    # Country of phone numbers written without a code in this file ("" = the installation's).
+    phone_region = models.CharField(
+        _("country of phone numbers"), max_length=2, blank=True, default=""
+    )
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("responsible"),

@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kartoteka.clients.models import Client, ContactPoint
-from kartoteka.clients.normalize import DUPLICATE_REGISTRATION_FIELDS
+from kartoteka.clients.normalize import DUPLICATE_REGISTRATION_FIELDS, phone_region
 from kartoteka.imports.mapping import CONTACT_TARGETS
 from kartoteka.search.indexing import build_document
 
@@ -138,6 +138,7 @@ class RowOptions:
     default_kind: str = Client.Kind.PERSON
     default_status: str = Client.Status.LEAD
     source: str = ""
+    phone_region: str = ""  # phones without a country code; "" = KARTOTEKA_PHONE_REGION
 
 
 @dataclass
@@ -194,13 +195,15 @@ _VALUE_FIELD = ContactPoint._meta.get_field("value")
 
 
 @lru_cache(maxsize=200_000)
-def clean_contact(kind: str, value: str) -> tuple[str, str] | ValidationError:
+def clean_contact(kind: str, value: str, region: str = "") -> tuple[str, str] | ValidationError:
     """(value as stored, normalised value) through ContactPoint's own clean() and its value
-    field's validators, or the error. Cached: phones repeat across a file and across a
+    field's validators, or the error; phones without a country code read as numbers of
+    `region` ("" = the installation's). Cached: phones repeat across a file and across a
     second run of it."""
     contact = _Contact(kind, value)
     try:
-        ContactPoint.clean(contact)  # type: ignore[arg-type]
+        with phone_region(region):
+            ContactPoint.clean(contact)  # type: ignore[arg-type]
         _VALUE_FIELD.run_validators(contact.value)
     except ValidationError as exc:
         return exc
@@ -383,7 +386,7 @@ class RowPreparer:
         seen: set[tuple[str, str]] = set()
         primary: set[str] = set()
         for column, kind, raw in contacts:
-            result = clean_contact(kind, raw[:400])
+            result = clean_contact(kind, raw[:400], self.options.phone_region)
             if isinstance(result, ValidationError):
                 self._error(row, column, raw, result)
                 continue

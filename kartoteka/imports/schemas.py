@@ -19,6 +19,7 @@ class ImportOut(Schema):
     match_by: list[str]
     on_match: str
     default_kind: str
+    phone_region: str
     responsible_id: int | None
     team_id: int | None
     created_by_id: int
@@ -45,6 +46,7 @@ class ImportPatch(Schema):
     match_by: list[str] | None = None
     on_match: str | None = None
     default_kind: str | None = None
+    phone_region: str | None = None  # two letters, e.g. "UA"; "" = the installation's
     responsible_id: int | None = None
     team_id: int | None = None
     encoding: str | None = None

@@ -8,6 +8,7 @@ in background tasks (kartoteka.imports.tasks), enqueued after the transaction co
 from collections.abc import Sequence
 from typing import IO, Any
 
+import phonenumbers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -115,6 +116,7 @@ def import_configure(
     match_by: Sequence[str] | None = None,
     on_match: str | None = None,
     default_kind: str | None = None,
+    phone_region: str | None = None,
     responsible: User | bool | None = False,
     team: Team | bool | None = False,
     format: str | None = None,
@@ -178,6 +180,15 @@ def import_configure(
         if default_kind not in Client.Kind.values:
             errors["default_kind"] = ValidationError(_("Choose an option."), code="invalid_choice")
         job.default_kind = default_kind
+    if phone_region is not None:
+        region = phone_region.strip().upper()
+        if region and region not in phonenumbers.SUPPORTED_REGIONS:
+            errors["phone_region"] = ValidationError(
+                _("Unknown country code: %(value)s. Use two letters, e.g. RU, UA, CN."),
+                code="invalid_choice",
+                params={"value": phone_region},
+            )
+        job.phone_region = region
     if responsible is not False:
         job.responsible = responsible if isinstance(responsible, User) else None
     if team is not False:

@@ -66,7 +66,8 @@ def _detail_context(request: HttpRequest, job: Import, form=None) -> dict:
             for index, field in form.column_fields()
         ]
         context["option_fields"] = [
-            "match_by", "on_match", "default_kind", "responsible", "team", "encoding", "delimiter"
+            "match_by", "on_match", "default_kind", "phone_region", "responsible", "team",
+            "encoding", "delimiter",
         ]  # fmt: skip
     if job.status == Import.Status.CHECKED:
         context["errors"] = selectors.import_errors(job=job, dry_run=True)
@@ -100,6 +101,7 @@ def _configure(request: HttpRequest, job: Import) -> HttpResponse:
                 match_by=data["match_by"],
                 on_match=data["on_match"],
                 default_kind=data["default_kind"],
+                phone_region=data["phone_region"],
                 responsible=data["responsible"],
                 team=data["team"],
                 **reading,
