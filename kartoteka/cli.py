@@ -24,8 +24,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("import_clients", "Import clients from XLSX, CSV or vCard (dry run, resume, undo)"),
     "quality": ("quality", "Recompute the data-quality scores of the cards"),
     "audit": ("audit", "Verify the audit trail's hash chain, or prune it per retention"),
-    "backup": ("backup", "Back up the database and files (optionally encrypted, verified)"),
-    "restore": ("restore", "Restore a backup archive, then re-apply later erasures"),
     "rotate-keys": ("rotate_keys", "Add a new encryption key and re-encrypt data and files"),
     "retention": ("retention", "Flag or anonymise cards inactive longer than the policy"),
     "consent": ("consent", "Erase health data whose consent was withdrawn and is due"),

@@ -287,3 +287,17 @@ def test_command_line_speaks_the_business_language(tmp_path):
     assert "All checks passed." not in russian.stdout
     assert chinese.returncode == 0
     assert "All checks passed." not in chinese.stdout
+
+
+def test_every_listed_command_exists():
+    from django.core.management import get_commands
+
+    from kartoteka.cli import COMMANDS, usage
+
+    available = get_commands()
+    missing = {
+        name: target for name, (target, _text) in COMMANDS.items() if target not in available
+    }
+
+    assert missing == {}
+    assert all(f"  {name} " in usage() for name in COMMANDS)
