@@ -57,7 +57,16 @@ def test_sections_load_themselves_in_order(web_client_for, alice, card):
 def test_work_sections_keep_the_agreed_order(web_client_for, alice, card):
     html = web_client_for(alice).get(card.get_absolute_url()).content.decode()
     names = [name for name, _url in _loaded_sections(html)]
-    agreed = ["tasks", "interactions", "orders", "services", "money", "care", "documents"]
+    agreed = [
+        "tasks",
+        "interactions",
+        "orders",
+        "services",
+        "money",
+        "care",
+        "consents",
+        "documents",
+    ]
     assert names == [name for name in agreed if name in names]
 
 
