@@ -60,9 +60,20 @@ class RequestFilterForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    """A reason or an outcome: for extend, refuse and complete."""
+    """A reason or an outcome: for extend, refuse and complete (the label says which)."""
+
+    LABELS = {
+        "extend": _("Reason the person will be told"),
+        "complete": _("What was done"),
+        "refuse": _("Reason for the refusal"),
+    }
 
     text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: object, prefix: str, **kwargs: object) -> None:
+        kwargs["prefix"] = prefix
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["text"].label = self.LABELS.get(prefix, self.fields["text"].label)
 
 
 class ConfirmNumberForm(forms.Form):

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -85,7 +86,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _("The request is registered; the answer is due on %(date)s.")
-                    % {"date": dsr.due_on.isoformat()},
+                    % {"date": formats.date_format(dsr.due_on, "DATE_FORMAT")},
                 )
                 return redirect(dsr)
     return render(

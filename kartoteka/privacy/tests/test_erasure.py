@@ -6,6 +6,7 @@ import datetime
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -71,7 +72,7 @@ def test_canary_written_through_the_web_is_gone_from_the_dump_and_the_media(
     web = web_client_for(ada)
     fields = {"kind": "person", "last_name": f"Иванов{CANARY}", "first_name": "Иван"}
     fields["notes"] = f"заметка {CANARY}"
-    contacts = [
+    contacts: list[dict[str, Any]] = [
         {"kind": "phone", "value": "+7 916 555-77-88", "label": CANARY, "is_primary": True},
         {"kind": "email", "value": f"{CANARY}@example.com", "label": ""},
     ]

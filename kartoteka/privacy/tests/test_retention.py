@@ -20,8 +20,8 @@ from kartoteka.sales.tests.factories import make_order
 pytestmark = pytest.mark.django_db
 
 
-def at(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, 10, tzinfo=datetime.UTC)  # type: ignore[misc]
+def at(year: int, month: int, day: int) -> datetime.datetime:
+    return datetime.datetime(year, month, day, 10, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
