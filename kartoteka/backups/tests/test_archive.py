@@ -6,6 +6,7 @@ with KARTOTEKA_TEST_DATABASE_URL): pg_dump and pg_restore then work on the test 
 Dumps need committed data, hence django_db(transaction=True).
 """
 
+import io
 import json
 import shutil
 import tarfile
@@ -270,3 +271,34 @@ def test_a_failed_backup_leaves_no_archive(settings, cards, monkeypatch):
 
     assert list(Path(settings.KARTOTEKA_BACKUP_DIR).iterdir()) == []
     assert BackupRun.objects.count() == 0
+
+
+def test_with_s3_storage_files_are_left_to_the_bucket(settings, cards, media_files):
+    settings.S3_BUCKET = "kartoteka-files"
+
+    result = services.backup_create()
+
+    assert result.manifest["media"] == {"storage": "s3", "included": False, "files": {}}
+    assert not any(name.startswith("media/") for name in member_names(result.path))
+    assert services.backup_verify(path=result.path).ok
+
+
+def test_an_archive_with_an_unsafe_path_is_refused(settings, tmp_path):
+    evil = tmp_path / "kartoteka-backup-20260101T000000Z.tar"
+    with tarfile.open(evil, "w") as tar:
+        info = tarfile.TarInfo("../../etc/cron.d/evil")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+
+    with pytest.raises(archive.ArchiveError, match="unsafe path"):
+        services.backup_restore(path=evil, force=True)
+
+    assert not (tmp_path.parent / "etc").exists()
+
+
+def test_a_file_that_is_not_an_archive_is_refused(tmp_path):
+    junk = tmp_path / "junk.tar"
+    junk.write_bytes(b"not a tar file at all" * 100)
+
+    with pytest.raises(archive.ArchiveError, match="Not a readable backup archive"):
+        services.backup_verify(path=junk)

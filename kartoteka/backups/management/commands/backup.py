@@ -13,13 +13,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kartoteka.backups import services
 from kartoteka.backups.database import DatabaseBackupError
 
 
 class Command(BaseCommand):
-    help = _(
+    help = gettext_lazy(
         "Back up the database and the uploaded files into one archive (online), or check an "
         "archive with --verify ARCHIVE. Keys are never put into a backup."
     )

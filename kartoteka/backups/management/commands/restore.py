@@ -9,13 +9,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kartoteka.backups import services
 from kartoteka.backups.database import DatabaseBackupError
 
 
 class Command(BaseCommand):
-    help = _(
+    help = gettext_lazy(
         "Restore a backup archive: the database and the uploaded files. Stop the web server "
         "and the worker first."
     )
