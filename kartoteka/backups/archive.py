@@ -424,7 +424,7 @@ def verify(
             broken = database.sqlite_integrity(extracted.database_file)
             differences += broken
             if not broken:
-                stats, _migrations = database.sqlite_file_stats(extracted.database_file)
+                stats, _migrations = database.sqlite_file_stats(extracted.database_file, progress)
                 differences += database.compare_stats(manifest["tables"], stats)
         elif vendor == "postgresql":
             if database.default_connection().vendor != "postgresql":

@@ -34,6 +34,8 @@ from django.utils.translation import gettext as _
 Progress = Callable[[str], None]
 TableStats = dict[str, dict[str, Any]]
 FETCH_SIZE = 2000
+# Tables of at least this many rows are named in the progress output as they are counted.
+BIG_TABLE = 100_000
 
 
 class DatabaseBackupError(Exception):
@@ -73,7 +75,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def sqlite_stats(conn: sqlite3.Connection) -> TableStats:
+def sqlite_stats(conn: sqlite3.Connection, progress: Progress | None = None) -> TableStats:
     """Row count and content checksum of every table of a SQLite database."""
     names = [
         row[0]
@@ -99,10 +101,17 @@ def sqlite_stats(conn: sqlite3.Connection) -> TableStats:
 
         count, checksum = _hash_rows(rows())
         stats[name] = {"rows": count, "sha256": checksum}
+        _report(progress, name, count)
     return stats
 
 
-def postgres_stats(conn: Any) -> TableStats:
+def _report(progress: Progress | None, table: str, count: int) -> None:
+    """Name the big tables as they are done, so a long count shows it is moving."""
+    if progress is not None and count >= BIG_TABLE:
+        progress(_("table %(table)s: %(count)s rows") % {"table": table, "count": count})
+
+
+def postgres_stats(conn: Any, progress: Progress | None = None) -> TableStats:
     """Row count and content checksum of every table of the current schema (psycopg)."""
     with conn.cursor() as cursor:
         cursor.execute(
@@ -129,6 +138,7 @@ def postgres_stats(conn: Any) -> TableStats:
             cursor.execute(f"SELECT * FROM {_quote(name)} AS t ORDER BY {order}")
             count, checksum = _hash_rows(iter(cursor))
         stats[name] = {"rows": count, "sha256": checksum}
+        _report(progress, name, count)
     return stats
 
 
@@ -195,13 +205,15 @@ def sqlite_snapshot(target: Path, progress: Progress) -> tuple[TableStats, dict[
             copy.close()
     size = target.stat().st_size
     progress(_("Database copied (%(size)s bytes); counting rows…") % {"size": size})
-    return sqlite_file_stats(target)
+    return sqlite_file_stats(target, progress)
 
 
-def sqlite_file_stats(path: Path) -> tuple[TableStats, dict[str, str]]:
+def sqlite_file_stats(
+    path: Path, progress: Progress | None = None
+) -> tuple[TableStats, dict[str, str]]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        stats = sqlite_stats(conn)
+        stats = sqlite_stats(conn, progress)
         migrations = _sqlite_migrations(conn)
     finally:
         conn.close()
@@ -336,7 +348,7 @@ def postgres_snapshot(target: Path, progress: Progress) -> tuple[TableStats, dic
         progress(
             _("Database dumped (%(size)s bytes); counting rows…") % {"size": target.stat().st_size}
         )
-        stats = postgres_stats(conn)
+        stats = postgres_stats(conn, progress)
         with conn.cursor() as cursor:
             cursor.execute("SELECT app, name FROM django_migrations")
             migrations = last_migrations(cursor.fetchall())

@@ -31,6 +31,8 @@ ArchiveError = archive.ArchiveError
 # A scheduled run counts as due this much early, so an hourly clock tick that lands a few
 # seconds before the period ends does not push the backup a whole hour later.
 SCHEDULE_SLACK = datetime.timedelta(minutes=10)
+# A run still "running" after this long was cut short (a backup takes minutes, not hours).
+STALE_RUN = datetime.timedelta(hours=12)
 
 
 def can_manage_backups(user: Any) -> bool:
@@ -113,6 +115,14 @@ def backup_scheduled(*, now: datetime.datetime | None = None) -> BackupRun | Non
     if hours <= 0:
         return None
     now = now or timezone.now()
+    # A worker killed mid-backup leaves its run "running" for ever; say what became of it.
+    BackupRun.objects.filter(
+        status=BackupRun.Status.RUNNING, started_at__lt=now - STALE_RUN
+    ).update(
+        status=BackupRun.Status.FAILED,
+        finished_at=now,
+        error=_("Interrupted: the worker stopped during the backup."),
+    )
     last = (
         BackupRun.objects.filter(trigger=BackupRun.Trigger.SCHEDULE)
         .exclude(status=BackupRun.Status.FAILED)

@@ -115,3 +115,24 @@ def test_a_run_is_executed_once(settings, ada):
 
     assert first.status == again.status == BackupRun.Status.OK
     assert len(archive.archives()) == 1
+
+
+def test_a_run_cut_short_by_a_stopped_worker_is_marked_failed(settings, ada):
+    settings.KARTOTEKA_BACKUP_VERIFY = False
+    stuck = BackupRun.objects.create(
+        status=BackupRun.Status.RUNNING,
+        started_at=timezone.now() - datetime.timedelta(hours=13),
+    )
+    recent = BackupRun.objects.create(
+        trigger=BackupRun.Trigger.MANUAL,
+        status=BackupRun.Status.RUNNING,
+        started_at=timezone.now() - datetime.timedelta(minutes=5),
+    )
+
+    services.backup_scheduled()
+
+    stuck.refresh_from_db()
+    recent.refresh_from_db()
+    assert stuck.status == BackupRun.Status.FAILED
+    assert stuck.error == "Interrupted: the worker stopped during the backup."
+    assert recent.status == BackupRun.Status.RUNNING
