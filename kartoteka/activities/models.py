@@ -89,6 +89,7 @@ class TimelineEvent(models.Model):
         SURVEY = "survey", _("Surveys")
         RECOMMENDATION = "recommendation", _("Recommendations")
         DOCUMENT = "document", _("Documents")
+        CONSENT = "consent", _("Consents")
 
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -274,7 +274,15 @@ class ClientFilters(Schema):
 # --- The card's timeline -----------------------------------------------------------------------
 
 TimelineKind = Literal[
-    "interaction", "order", "service", "invoice", "payment", "survey", "recommendation", "document"
+    "interaction",
+    "order",
+    "service",
+    "invoice",
+    "payment",
+    "survey",
+    "recommendation",
+    "document",
+    "consent",
 ]
 
 

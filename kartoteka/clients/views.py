@@ -629,6 +629,7 @@ TIMELINE_FILTERS = (
     ("survey", gettext_lazy("Surveys")),
     ("recommendation", gettext_lazy("Recommendations")),
     ("document", gettext_lazy("Documents")),
+    ("consent", gettext_lazy("Consents")),
 )
 # Where on the card page each kind of event lives (its section).
 TIMELINE_SECTIONS = {
@@ -640,6 +641,7 @@ TIMELINE_SECTIONS = {
     "survey": "care",
     "recommendation": "care",
     "document": "documents",
+    "consent": "consents",
 }
 
 

@@ -15,7 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from kartoteka.activities.models import TimelineEvent
+from kartoteka.activities.timeline import timeline_record
 from kartoteka.care.models import HealthAccessLog, HealthNote
 from kartoteka.clients import permissions
 from kartoteka.clients.models import Client
@@ -23,6 +26,7 @@ from kartoteka.consent import selectors
 from kartoteka.consent.models import ConsentEvent, HealthErasureSchedule
 from kartoteka.core.changelog import log_change
 from kartoteka.core.context import current_channel
+from kartoteka.core.messages import Message
 from kartoteka.core.models import ObjectChange
 from kartoteka.documents.models import Document
 
@@ -168,6 +172,37 @@ def _lock(client: Client) -> None:
     Client.objects.select_for_update().filter(pk=client.pk).first()
 
 
+def _on_timeline(actor: Any, event: ConsentEvent) -> None:
+    """The card's timeline line: "Consent given: SMS", stored untranslated (core.messages)."""
+    if event.action == ConsentEvent.Action.GIVEN:
+        title = Message(
+            gettext_noop("Consent given: %(purpose)s"),
+            {"purpose": Message.label(ConsentEvent.Purpose(event.purpose).label)},
+        )
+    else:
+        title = Message(
+            gettext_noop("Consent withdrawn: %(purpose)s"),
+            {"purpose": Message.label(ConsentEvent.Purpose(event.purpose).label)},
+        )
+    summary = Message(
+        gettext_noop("%(basis)s · %(channel)s"),
+        {
+            "basis": Message.label(ConsentEvent.LegalBasis(event.legal_basis).label),
+            "channel": Message.label(ConsentEvent.Channel(event.channel).label),
+        },
+    )
+    timeline_record(
+        client=event.client,
+        obj=event,
+        kind=TimelineEvent.Kind.CONSENT,
+        subkind=event.action,
+        occurred_at=event.effective_at,
+        title=title,
+        summary=summary,
+        author=actor,
+    )
+
+
 def _log(actor: Any, event: ConsentEvent) -> None:
     log_change(
         actor=actor,
@@ -221,6 +256,7 @@ def consent_give(
     _check_order(event, _last_event(client, event.purpose))
     event.save()
     _log(actor, event)
+    _on_timeline(actor, event)
     if event.purpose == ConsentEvent.Purpose.HEALTH:
         _cancel_erasure(actor, client)
     return event
@@ -271,6 +307,7 @@ def consent_withdraw(
     _check_order(event, last)
     event.save()
     _log(actor, event)
+    _on_timeline(actor, event)
     if event.purpose == ConsentEvent.Purpose.HEALTH:
         _schedule_erasure(actor, client, event)
     return event

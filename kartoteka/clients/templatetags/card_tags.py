@@ -48,6 +48,7 @@ _ICON_PATHS = {
         "M14 3.5H7a1 1 0 0 0-1 1v15a1 1 0 0 0 1 1h10a1 1 0 0 0 1-1v-12z",
         "M14 3.5v4h4M9 12.5h6M9 16h6",
     ],
+    "consent": ["M12 3l7 3v5c0 4.5-3 8.3-7 9.5-4-1.2-7-5-7-9.5V6z", "M9 12l2 2 4-4"],
 }
 TIMELINE_ICONS = {
     kind: mark_safe(

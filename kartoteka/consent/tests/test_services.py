@@ -393,3 +393,20 @@ def test_withdrawing_another_purpose_leaves_health_notes_alone(noted, alice):
 
     assert HealthErasureSchedule.objects.count() == 0
     assert len(health.health_notes_for(user=alice, client=noted)) == 2
+
+
+def test_each_entry_puts_a_line_on_the_timeline_in_the_readers_language(card, alice):
+    from django.utils import translation
+
+    from kartoteka.activities.models import TimelineEvent
+
+    give_consent(card, alice, purpose="sms", effective_at=ago(hours=2))
+    withdraw(card, alice, purpose="sms")
+
+    lines = list(TimelineEvent.objects.filter(client=card, kind="consent").order_by("occurred_at"))
+    assert [line.subkind for line in lines] == ["given", "withdrawn"]
+    assert lines[0].title == "Consent given: SMS"
+    assert lines[1].summary == "Consent · Email"
+    with translation.override("ru"):
+        assert lines[1].display_title != ""
+        assert lines[1].display_title.startswith(("Согласие", "Consent"))
