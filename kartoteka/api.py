@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
-from django.urls import Resolver404, path, resolve
+from django.urls import Resolver404, re_path, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -40,7 +40,12 @@ from kartoteka.clients.api import (
 )
 from kartoteka.clients.api import router as clients_router
 from kartoteka.consent.api import router as consent_router
-from kartoteka.core.api_errors import CsrfFailed, error_response, install_error_handlers
+from kartoteka.core.api_errors import (
+    CsrfFailed,
+    document_error_responses,
+    error_response,
+    install_error_handlers,
+)
 from kartoteka.core.client_ip import client_ip
 from kartoteka.dedupe.api import router as dedupe_router
 from kartoteka.documents.api import router as documents_router
@@ -122,10 +127,15 @@ class KartotekaAPI(NinjaAPI):
     and an unknown path would reach Django's HTML 404 too; these become JSON here.
     """
 
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        # The error answers every operation can give, documented in one place.
+        return document_error_responses(super().get_openapi_schema(*args, **kwargs))
+
     def _get_urls(self) -> list[Any]:
         patterns = super()._get_urls()
         unknown = csrf_exempt(self._unknown_endpoint)
-        patterns.append(path("<path:rest>", unknown, name="unknown-endpoint"))
+        # Any rest at all, a newline included (<path:> stops at one), answers in JSON.
+        patterns.append(re_path(r"^(?P<rest>(?s:.+))\Z", unknown, name="unknown-endpoint"))
         for pattern in patterns:
             callback = getattr(pattern, "callback", None)
             if callback is None:

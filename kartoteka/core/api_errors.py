@@ -236,3 +236,67 @@ def _bind(handler: Any, api: NinjaAPI) -> Any:
         return handler(request, exc, api)
 
     return bound
+
+
+# --- The error answers in the OpenAPI schema --------------------------------------------------
+
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "description": "The one error shape; some errors add keys of their own.",
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": ["string", "null"]},
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+                "required": ["field", "message", "code"],
+            },
+        },
+    },
+    "required": ["detail", "code", "errors"],
+}
+_ERROR_DESCRIPTIONS = {
+    "401": "Not authenticated: no valid token or session.",
+    "403": "Not allowed: the user's role or the card's visibility, a read-only token, or a "
+    "session request without its CSRF token.",
+    "404": "Not found, or not visible to this user.",
+    "422": "The input is not valid; `errors` names the fields.",
+    "429": "Too many failed sign-ins or unknown tokens from this address.",
+}
+
+
+def document_error_responses(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the error answers every operation can give to its documented responses.
+
+    Any authenticated operation can answer 401, 403 and 429, any can find what it names
+    missing (404), and any that takes input can refuse it (422), all in the one error shape.
+    Codes an operation documents itself (a 409 with the current card ...) are kept.
+    """
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    reference = {"$ref": "#/components/schemas/Error"}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            codes = ["404"]
+            if operation.get("security"):
+                codes += ["401", "403", "429"]
+            if operation.get("parameters") or operation.get("requestBody"):
+                codes.append("422")
+            responses = operation["responses"]
+            for code in sorted(codes):
+                responses.setdefault(
+                    code,
+                    {
+                        "description": _ERROR_DESCRIPTIONS[code],
+                        "content": {"application/json": {"schema": reference}},
+                    },
+                )
+    return schema
