@@ -31,9 +31,10 @@ from kartoteka.privacy import coverage
 
 # Fields never exported as they are: internal plumbing or read another way.
 SKIPPED_FIELDS = {
-    "care.HealthNote": {"stored_text"},  # read through care.health, unsealed
     "documents.Document": {"file", "thumbnail"},  # the file itself is in documents/
 }
+# A health note's fields besides its text, which only care.health reads (and unseals).
+HEALTH_NOTE_FIELDS = ("id", "client", "kind", "author", "created_at", "updated_at")
 
 
 def _value(obj: models.Model, field: models.Field[Any, Any]) -> Any:
@@ -47,12 +48,13 @@ def _value(obj: models.Model, field: models.Field[Any, Any]) -> Any:
     return value
 
 
-def serialize(obj: models.Model) -> dict[str, Any]:
-    """Every concrete field of `obj` as JSON data; choices get a `<name>_label` beside them."""
+def serialize(obj: models.Model, only: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Every concrete field of `obj` (or those in `only`) as JSON data; choices get a
+    `<name>_label` beside them."""
     skipped = SKIPPED_FIELDS.get(obj._meta.label, set())
     row: dict[str, Any] = {}
     for field in obj._meta.concrete_fields:
-        if field.name in skipped:
+        if field.name in skipped or (only and field.name not in only):
             continue
         row[field.attname if field.is_relation else field.name] = _value(obj, field)
         if field.choices and getattr(obj, field.attname) not in (None, ""):
@@ -72,7 +74,7 @@ def collect(client: Client, actor: Any = None) -> dict[str, Any]:
         model = relation.model
         if model is HealthNote:
             rows = [
-                {**serialize(note), "text": text}
+                {**serialize(note, HEALTH_NOTE_FIELDS), "text": text}
                 for note, text in health.health_notes_for_subject(actor=actor, client=client)
             ]
         else:
