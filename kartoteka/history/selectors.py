@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from kartoteka.accounts.models import User
 from kartoteka.clients.models import Client, ContactPoint
 from kartoteka.clients.permissions import can_change_client, can_view_client
+from kartoteka.core.changelog import snapshot
 from kartoteka.core.models import ObjectChange
 
 PER_PAGE = 50
@@ -50,6 +51,19 @@ def restorable_fields() -> frozenset[str]:
     # "kind" switches the card between person and company and clears half of it: never
     # restored on its own.
     return frozenset(EDITABLE_FIELDS) - {"kind"} | {"contacts", "tags"}
+
+
+def card_values(client: Client, names: Iterable[str]) -> dict[str, Any]:
+    """The card's values of `names` in the change log's form, to compare with a change."""
+    names = list(names)
+    values = snapshot(client, [n for n in names if n not in ("contacts", "tags")])
+    if "contacts" in names:
+        values["contacts"] = sorted(
+            f"{c.kind}:{c.value}" + (" *" if c.is_primary else "") for c in client.contacts.all()
+        )
+    if "tags" in names:
+        values["tags"] = sorted(client.tags.values_list("name", flat=True))
+    return values
 
 
 @dataclass
@@ -223,6 +237,8 @@ def _section_label(content_type: ContentType) -> str:
     model = content_type.model_class()
     if model is None:
         return content_type.model
+    if model is Client:
+        return _("Card")  # what people call the client's own record here
     return str(capfirst(model._meta.verbose_name))
 
 
@@ -334,13 +350,26 @@ def _format_value(
     return str(value)
 
 
-def _shown_names(change: ObjectChange) -> list[str]:
+def _field_order(model: type[models.Model] | None) -> dict[str, int]:
+    """Position of each field in its model, so fields read in the order the form shows them."""
+    if model is None:
+        return {}
+    return {f.name: index for index, f in enumerate(model._meta.get_fields())}
+
+
+def _shown_names(change: ObjectChange, model: type[models.Model] | None) -> list[str]:
     if change.action == ObjectChange.Action.UPDATE:
         names = change.changed_fields
     else:
-        # A created or deleted object shows what it was made with / what it had.
-        names = sorted(set(change.before) | set(change.after))
-    return [n for n in names if not _is_hidden(n)]
+        # A created or deleted object shows what it was made with / what it had; empty
+        # fields would only bury that.
+        values = change.after if change.action == ObjectChange.Action.CREATE else change.before
+        values = values or {**change.before, **change.after}
+        names = [n for n, v in values.items() if v not in (None, "", [], {}, False)]
+    order = _field_order(model)
+    return sorted(
+        (n for n in names if not _is_hidden(n)), key=lambda n: (order.get(n, len(order)), n)
+    )
 
 
 def present(*, user: Any, client: Client, changes: Iterable[ObjectChange]) -> list[Entry]:
@@ -353,7 +382,7 @@ def present(*, user: Any, client: Client, changes: Iterable[ObjectChange]) -> li
         content_type = ContentType.objects.get_for_id(change.content_type_id)
         key = f"{content_type.app_label}.{content_type.model}"
         model = content_type.model_class()
-        names = [] if key in VALUELESS_SECTIONS else _shown_names(change)
+        names = [] if key in VALUELESS_SECTIONS else _shown_names(change, model)
         plan.append((change, content_type, model, names))
         for name in names:
             related = _related_model(_model_field(model, name))
@@ -361,8 +390,18 @@ def present(*, user: Any, client: Client, changes: Iterable[ObjectChange]) -> li
                 references.want(related, change.before.get(name))
                 references.want(related, change.after.get(name))
     references.resolve()
-    may_restore = can_change_client(user, client)
     restorable = restorable_fields()
+    # A value the card has again needs no restore button: ask the card once for all rows.
+    current: dict[str, Any] = {}
+    if can_change_client(user, client):
+        wanted = {
+            name
+            for change, _ct, model, names in plan
+            if model is Client and change.action == ObjectChange.Action.UPDATE
+            for name in names
+            if name in restorable
+        }
+        current = card_values(client, wanted) if wanted else {}
     entries = []
     for change, content_type, model, names in plan:
         key = f"{content_type.app_label}.{content_type.model}"
@@ -374,7 +413,12 @@ def present(*, user: Any, client: Client, changes: Iterable[ObjectChange]) -> li
                 label=field_label(model, name),
                 before=_format_value(model, name, change.before.get(name), references),
                 after=_format_value(model, name, change.after.get(name), references),
-                restorable=may_restore and is_card and is_update and name in restorable,
+                restorable=(
+                    is_card
+                    and is_update
+                    and name in current
+                    and current[name] != change.before.get(name)
+                ),
             )
             for name in names
         ]

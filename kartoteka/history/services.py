@@ -19,7 +19,7 @@ from kartoteka.clients import permissions
 from kartoteka.clients import services as client_services
 from kartoteka.clients.models import Client
 from kartoteka.core.models import ObjectChange
-from kartoteka.history.selectors import RESTORE_PREFIX, restorable_fields
+from kartoteka.history.selectors import RESTORE_PREFIX, card_values, restorable_fields
 
 # Not translated: stored in the log; the history shows it in the viewer's language.
 RESTORE_MESSAGE = RESTORE_PREFIX + "%(id)s"
@@ -70,6 +70,14 @@ def _chosen(change: ObjectChange, fields: Sequence[str] | None) -> list[str]:
     if errors:
         raise ValidationError(errors)
     return list(dict.fromkeys(fields))
+
+
+def _ensure_something_changes(client: Client, change: ObjectChange, names: list[str]) -> None:
+    current = card_values(client, names)
+    if all(current.get(name) == change.before.get(name) for name in names):
+        raise ValidationError(
+            _("The card already has these values; nothing to restore."), code="already_restored"
+        )
 
 
 def _reference(actor: User, name: str, value: Any) -> Any:
@@ -178,6 +186,7 @@ def history_restore(
     permissions.ensure_can_change_client(actor, client)
     _check_change(client, change)
     chosen = _chosen(change, fields)
+    _ensure_something_changes(client, change, chosen)
     before: Mapping[str, Any] = change.before
     data: dict[str, Any] = {}
     errors: dict[str, list[ValidationError]] = {}

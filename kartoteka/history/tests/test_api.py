@@ -24,7 +24,7 @@ def _edited(alice):
         expected_version=None,
         data={"status": "active", "last_name": "Сидоров"},
     )
-    change = ObjectChange.objects.filter(client_id=card.pk).order_by("-pk").first()
+    change = ObjectChange.objects.filter(client_id=card.pk).latest("pk")
     return Client.objects.get(pk=card.pk), change
 
 
@@ -125,7 +125,7 @@ def test_restore_one_field_returns_the_card(alice, users, api_client_for, name):
         "Сидоров",
         card.version + 1,
     )
-    last = ObjectChange.objects.order_by("-pk").first()
+    last = ObjectChange.objects.latest("pk")
     assert (last.message, last.channel) == (f"restored from change #{change.pk}", "api")
 
 
@@ -163,7 +163,7 @@ def test_restore_invalid_is_422_naming_the_field(ada, api_client_for):
     client_update(
         actor=ada, client=card, expected_version=None, data={"team": Team.objects.create(name="B")}
     )
-    change = ObjectChange.objects.filter(client_id=card.pk).order_by("-pk").first()
+    change = ObjectChange.objects.filter(client_id=card.pk).latest("pk")
     old.delete()
     api = api_client_for(ada)
     count = ObjectChange.objects.count()

@@ -116,7 +116,7 @@ def test_filters_by_section_actor_and_date(alice, bob):
     card = make_person(alice)
     client_update(actor=bob, client=card, expected_version=None, data={"status": "active"})
     care_services.survey_create(actor=alice, client=card, data={"name": "A", "scale": "free"})
-    old = ObjectChange.objects.filter(client_id=card.pk, action="create").first()
+    old = ObjectChange.objects.filter(client_id=card.pk, action="create").earliest("pk")
     ObjectChange.objects.filter(pk=old.pk).update(
         timestamp=timezone.now() - datetime.timedelta(days=30)
     )
@@ -196,3 +196,18 @@ def test_restorable_only_for_users_who_may_change_the_card(alice, rita):
 
     assert mine.restorable_names == ["status"]
     assert readonly.restorable_names == []
+
+
+def test_a_value_the_card_has_again_is_not_offered_for_restore(alice):
+    card = make_person(alice)
+    client_update(
+        actor=alice,
+        client=card,
+        expected_version=None,
+        data={"status": "active", "source": "сайт"},
+    )
+    client_update(actor=alice, client=card, expected_version=None, data={"status": "lead"})
+
+    older = selectors.history_page(user=alice, client=card).entries[1]
+
+    assert older.restorable_names == ["source"]

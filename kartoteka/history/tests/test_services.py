@@ -11,7 +11,7 @@ from kartoteka.history.services import history_restore
 
 
 def _last_change(card: Client) -> ObjectChange:
-    return ObjectChange.objects.filter(client_id=card.pk).order_by("-pk").first()
+    return ObjectChange.objects.filter(client_id=card.pk).latest("pk")
 
 
 def _edited(alice, **data) -> tuple[Client, ObjectChange]:
@@ -175,3 +175,15 @@ def test_restore_tags(alice):
     history_restore(actor=alice, client=card, change=change, fields=["tags"])
 
     assert list(card.tags.values_list("name", flat=True)) == ["VIP"]
+
+
+def test_restoring_values_the_card_already_has_is_refused(alice):
+    card, change = _edited(alice, status="active")
+    history_restore(actor=alice, client=card, change=change)
+    count = ObjectChange.objects.count()
+
+    with pytest.raises(ValidationError) as caught:
+        history_restore(actor=alice, client=card, change=change)
+
+    assert caught.value.error_list[0].code == "already_restored"
+    assert ObjectChange.objects.count() == count

@@ -25,7 +25,7 @@ def _edited(alice):
         expected_version=None,
         data={"status": "active", "last_name": "Сидоров"},
     )
-    change = ObjectChange.objects.filter(client_id=card.pk).order_by("-pk").first()
+    change = ObjectChange.objects.filter(client_id=card.pk).latest("pk")
     return Client.objects.get(pk=card.pk), change
 
 
@@ -92,7 +92,7 @@ def test_restore_one_field_goes_back_to_the_card(alice, users, web_client_for, n
     assert response["Location"] == card.get_absolute_url()
     saved = Client.objects.get(pk=card.pk)
     assert (saved.status, saved.last_name) == ("lead", "Сидоров")
-    last = ObjectChange.objects.order_by("-pk").first()
+    last = ObjectChange.objects.latest("pk")
     assert last.message == f"restored from change #{change.pk}"
     assert last.actor == users[name]
     assert last.channel == "web"
@@ -130,7 +130,7 @@ def test_restore_of_a_deleted_team_shows_the_field_error(ada, web_client_for):
     client_update(
         actor=ada, client=card, expected_version=None, data={"team": Team.objects.create(name="B")}
     )
-    change = ObjectChange.objects.filter(client_id=card.pk).order_by("-pk").first()
+    change = ObjectChange.objects.filter(client_id=card.pk).latest("pk")
     old.delete()
     card.refresh_from_db()
     count = ObjectChange.objects.count()
