@@ -12,8 +12,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kartoteka.core.models import ObjectChange
-
 # Fields a merge of duplicate cards may re-point (dedupe moves every row of the merged card to
 # the survivor): the client is the same person, and the evidence itself stays as recorded.
 REPOINTABLE_FIELDS = frozenset({"client", "client_id"})
@@ -120,12 +118,9 @@ class ConsentEvent(models.Model):
         verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-    door = models.CharField(
-        _("recorded through"),
-        max_length=10,
-        choices=ObjectChange.Channel.choices,
-        default=ObjectChange.Channel.SYSTEM,
-    )
+    # The door it came through, as core.ObjectChange.channel (web, api, cli, ...); no choices
+    # here, so a new door there needs no migration here.
+    door = models.CharField(_("recorded through"), max_length=10, default="system")
 
     objects = ConsentEventQuerySet.as_manager()
 
@@ -165,7 +160,8 @@ class HealthErasureSchedule(models.Model):
 
     Pending from the withdrawal until `due_at`; giving the consent again before then cancels
     it; consent.services.health_erasure_run_due deletes the notes once due and marks it done.
-    At most one pending schedule per card.
+    A card has one pending schedule at a time, except after a merge of duplicate cards (dedupe
+    moves each card's schedule to the survivor), so nothing here assumes just one.
     """
 
     class Status(models.TextChoices):
@@ -189,14 +185,6 @@ class HealthErasureSchedule(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("health data erasure")
         verbose_name_plural = _("health data erasures")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["client"],
-                condition=models.Q(status="pending"),
-                name="health_erasure_one_pending",
-                violation_error_message=_("The card already has a pending erasure."),
-            )
-        ]
         indexes = [models.Index(fields=["status", "due_at"], name="health_erasure_due_idx")]
 
     def __str__(self) -> str:

@@ -410,3 +410,22 @@ def test_each_entry_puts_a_line_on_the_timeline_in_the_readers_language(card, al
     with translation.override("ru"):
         assert lines[1].display_title != ""
         assert lines[1].display_title.startswith(("Согласие", "Consent"))
+
+
+def test_merging_two_cards_with_pending_erasures_keeps_both(noted, alice, mallory):
+    from kartoteka.dedupe.services import merge_cards
+
+    twin = make_person(alice, last_name="Согласова", first_name="Мария")
+    give_health_consent(twin, alice)
+    health.health_note_create(actor=alice, client=twin, kind="preference", text="Без отдушек")
+    withdraw(noted, alice)
+    withdraw(twin, alice)
+
+    merge_cards(actor=mallory, survivor=noted, merged=[twin])
+
+    assert HealthErasureSchedule.objects.filter(client=noted, status="pending").count() == 2
+    assert ConsentEvent.objects.filter(client=noted).count() == 4
+    assert health.health_notes_for(user=alice, client=noted) == []
+    give_health_consent(noted, alice, text_version="v5", effective_at=timezone.now())
+    assert set(HealthErasureSchedule.objects.values_list("status", flat=True)) == {"cancelled"}
+    assert len(health.health_notes_for(user=alice, client=noted)) == 3
