@@ -86,6 +86,9 @@ def _build(
 ) -> ConsentEvent:
     """A validated, unsaved event; every field error reported at once."""
     now = timezone.now()
+    if effective_at is not None and timezone.is_naive(effective_at):
+        # A time without a zone (an API client's "2026-05-04T10:00") is the business's time.
+        effective_at = timezone.make_aware(effective_at)
     event = ConsentEvent(
         client=client,
         purpose=purpose or "",

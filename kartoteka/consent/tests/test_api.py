@@ -222,3 +222,13 @@ def test_operations_are_in_the_openapi_schema(client):
 
     assert {"get", "post"} <= set(paths["/api/v1/clients/{client_id}/consents"])
     assert "post" in paths["/api/v1/clients/{client_id}/consents/withdraw"]
+
+
+def test_a_time_without_a_zone_is_read_as_local_time(alice, card, api_client_for):
+    response = post(
+        api_client_for(alice), url(card), {**GIVE, "effective_at": "2026-01-15T10:30:00"}
+    )
+
+    assert response.status_code == 201, response.content
+    local = timezone.localtime(ConsentEvent.objects.get().effective_at)
+    assert (local.date().isoformat(), local.hour, local.minute) == ("2026-01-15", 10, 30)
