@@ -73,7 +73,7 @@ class ChangeOut(Schema):
             section=entry.section_key,
             section_label=entry.section,
             object_id=change.object_id,
-            object_repr="" if entry.section_key == "care.healthnote" else change.object_repr,
+            object_repr=entry.object_label,
             note=entry.note,
             restored_from=entry.restored_from,
             fields=[

@@ -90,6 +90,11 @@ class Entry:
     restored_from: int | None = None
 
     @property
+    def object_label(self) -> str:
+        """How the changed object is named; never for valueless (health) sections."""
+        return "" if self.section_key in VALUELESS_SECTIONS else self.change.object_repr
+
+    @property
     def restorable_names(self) -> list[str]:
         return [f.name for f in self.fields if f.restorable]
 

@@ -5,7 +5,7 @@ page with the reason next to the change, and changes nothing."""
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
@@ -115,6 +115,13 @@ def history_restore(request: HttpRequest, client_pk: int, change_pk: int) -> Htt
     except ValidationError as exc:
         failed = {"change": change.pk, "errors": _error_lines(exc)}
         return _page(request, client, failed=failed, status=422)
+    except PermissionDenied as exc:
+        if not permissions.can_change_client(request.user, client):
+            raise
+        # May edit the card, but not put back this value (e.g. a responsible employee of
+        # another team): said next to the change rather than on an error page.
+        failed = {"change": change.pk, "errors": [str(exc)]}
+        return _page(request, client, failed=failed, status=403)
     messages.success(
         request,
         _("The card is restored to its values before change #%(id)s.") % {"id": change.pk},

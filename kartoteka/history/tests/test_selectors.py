@@ -108,6 +108,7 @@ def test_health_note_changes_show_no_values(alice, users):
 
     assert len(entries) == 1
     assert entries[0].fields == []
+    assert entries[0].object_label == ""
     assert "health" in entries[0].note.lower()
     assert "пенициллин" not in str(entries[0].__dict__)
 

@@ -223,3 +223,24 @@ def test_history_page_queries_do_not_grow_with_rows(
     with django_assert_max_num_queries(len(few.captured_queries)) as many:
         assert web.get(_url(card)).status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_restoring_a_responsible_the_user_may_not_assign_is_explained(
+    alice, bob, mallory, north, web_client_for
+):
+    card = make_person(mallory, team=north, responsible=bob)
+    client_update(actor=mallory, client=card, expected_version=None, data={"responsible": alice})
+    change = ObjectChange.objects.latest("pk")
+    card.refresh_from_db()
+    count = ObjectChange.objects.count()
+
+    response = web_client_for(alice).post(
+        _restore_url(card, change),
+        {"field": "responsible", "version": card.version},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 403
+    assert "You may not hand the card to this employee or team." in response.content.decode()
+    assert Client.objects.get(pk=card.pk).responsible == alice
+    assert ObjectChange.objects.count() == count
