@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kartoteka.audit import services as audit_services
 from kartoteka.clients.models import Client
 from kartoteka.core.changelog import log_change, snapshot
 from kartoteka.core.models import ObjectChange, SiteSettings
@@ -261,6 +262,14 @@ def request_export(*, actor: Any, dsr: DataSubjectRequest) -> tuple[str, bytes]:
     if dsr.client is None:
         raise ValidationError(_("The card of this request no longer exists."), code="no_card")
     data = subject_export(dsr.client, actor)
+    # An export of everything about a person is what the audit trail exists for.
+    audit_services.record(
+        "export",
+        obj=dsr,
+        client_id=dsr.client_id,
+        actor=actor,
+        details={"format": "subject_access_zip", "bytes": len(data)},
+    )
     log_change(
         actor=actor,
         obj=dsr,

@@ -240,3 +240,37 @@ def test_a_torn_journal_line_is_skipped(data_dir):
 
     assert journal.read_entries() == []
     assert journal.reapply_erasures(datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reapply_command(ada, data_dir):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    card = rich_card(give_health_access(ada), secret="Команда")["card"]
+    services.erase_client(card, ada)
+    DestructionRecord.objects.all().delete()
+    out = StringIO()
+
+    call_command("reapply_erasures", "--since", "2000-01-01T00:00:00+00:00", stdout=out)
+
+    assert out.getvalue().startswith("1 card(s) erased again")
+    with pytest.raises(CommandError):
+        call_command("reapply_erasures", "--since", "yesterday")
+
+
+@pytest.mark.django_db
+def test_access_export_is_audited_and_logged(ada, alice):
+    from kartoteka.audit.models import AuditEvent
+
+    card = rich_card(give_health_access(ada), secret="Аудит")["card"]
+    dsr = make_request(ada, card)
+
+    name, data = services.request_export(actor=ada, dsr=dsr)
+
+    assert name.startswith(f"kartoteka-subject-{card.card_number}-")
+    event = AuditEvent.objects.filter(action="export").latest("pk")
+    assert event.client_id == card.pk
+    assert "Аудит" not in str(event.details)
+    assert ObjectChange.objects.filter(message="access export downloaded").count() == 1
