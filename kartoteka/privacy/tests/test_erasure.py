@@ -267,9 +267,10 @@ def test_access_export_is_audited_and_logged(ada, alice):
     card = rich_card(give_health_access(ada), secret="Аудит")["card"]
     dsr = make_request(ada, card)
 
-    name, data = services.request_export(actor=ada, dsr=dsr)
+    name, archive = services.request_export(actor=ada, dsr=dsr)
 
     assert name.startswith(f"kartoteka-subject-{card.card_number}-")
+    assert archive.startswith(b"PK")
     event = AuditEvent.objects.filter(action="export").latest("pk")
     assert event.client_id == card.pk
     assert "Аудит" not in str(event.details)
