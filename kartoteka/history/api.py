@@ -7,6 +7,7 @@ card); a value that no longer validates 422, naming the field.
 """
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Query, Router
 
 from kartoteka.clients import selectors as client_selectors
@@ -24,9 +25,11 @@ def client_history(request: HttpRequest, client_id: int, query: Query[HistoryQue
     """The changes of the card and all its sections, newest first, one page at a time."""
     user = request.auth  # type: ignore[attr-defined]
     client = client_selectors.client_get(user=user, pk=client_id)
-    page = selectors.history_page(
-        user=user, client=client, filters=query.filters(), page=query.page, per_page=query.limit
-    )
+    # A token request passed no session middleware: dates and days are the user's own.
+    with timezone.override(user.zone if user.time_zone else None):
+        page = selectors.history_page(
+            user=user, client=client, filters=query.filters(), page=query.page, per_page=query.limit
+        )
     return HistoryPageOut(
         items=[ChangeOut.from_entry(entry) for entry in page.entries],
         page=page.number,
