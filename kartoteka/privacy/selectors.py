@@ -85,7 +85,7 @@ def last_activity(card: Any) -> datetime.datetime:
     return max(m for m in moments if m is not None)
 
 
-def retention_candidates(*, cutoff: datetime.datetime) -> QuerySet[Client]:
+def retention_inactive(*, cutoff: datetime.datetime) -> QuerySet[Client]:
     """Cards with no activity since `cutoff`: not updated or confirmed, no interaction and
     no order after it, and not erased yet. Person cards only: retention is about people."""
     erased = DestructionRecord.objects.values("client_id")
@@ -95,8 +95,13 @@ def retention_candidates(*, cutoff: datetime.datetime) -> QuerySet[Client]:
         .exclude(interactions__occurred_at__gte=cutoff)
         .exclude(orders__ordered_on__gte=cutoff.date())
         .exclude(pk__in=erased)
-        .annotate(**last_activity_annotation())
-        .order_by("pk")
+    )
+
+
+def retention_candidates(*, cutoff: datetime.datetime) -> QuerySet[Client]:
+    """retention_inactive with each card's last activity parts annotated (see last_activity)."""
+    return (
+        retention_inactive(cutoff=cutoff).annotate(**last_activity_annotation()).order_by("pk")
     )
 
 

@@ -8,6 +8,7 @@ only the request's non-personal fields (kind, status, dates), never `details` or
 """
 
 import datetime
+import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from kartoteka.core.models import ObjectChange, SiteSettings
 from kartoteka.privacy import access, deadlines, erasure, permissions
 from kartoteka.privacy.models import DataSubjectRequest, DestructionRecord, RetentionFlag
 
+logger = logging.getLogger("kartoteka.privacy")
 Status = DataSubjectRequest.Status
 LOG_FIELDS = [
     "kind",
@@ -360,7 +362,8 @@ def retention_run(
     KARTOTEKA_RETENTION_ACTION "flag" puts each inactive person card on the review list
     (RetentionFlag); "anonymise" erases it (erase_client, reason "retention", one
     transaction and one DestructionRecord per card). `dry_run` only counts. Returns
-    {"inactive": n, "flagged": n, "erased": n}. Run daily by the worker's clock and by
+    {"inactive": n, "flagged": n, "erased": n} (plus "failed": n when a card could not be
+    erased; the others still are). Flags of cards active again are removed. Run daily by the worker's clock and by
     `kartoteka retention`.
     """
     from django.conf import settings
@@ -376,9 +379,20 @@ def retention_run(
     result["inactive"] = len(candidates)
     if dry_run:
         return result
+    # A flagged card that came back to life (a call, an order, an edit) leaves the list.
+    RetentionFlag.objects.exclude(
+        client__in=selectors.retention_inactive(cutoff=cutoff).values("pk")
+    ).delete()
     for card in candidates:
         if action == "anonymise":
-            erase_client(card, None, reason=DestructionRecord.Reason.RETENTION)
+            try:
+                erase_client(card, None, reason=DestructionRecord.Reason.RETENTION)
+            except Exception:
+                # One card's failure (e.g. a storage error) must not stop the daily run;
+                # the card stays inactive and is tried again tomorrow.
+                logger.exception("Retention could not erase card %s", card.pk)
+                result["failed"] = result.get("failed", 0) + 1
+                continue
             result["erased"] += 1
         else:
             _, created = RetentionFlag.objects.update_or_create(

@@ -150,3 +150,31 @@ def test_the_worker_runs_retention_daily():
 
     assert periodic.every == datetime.timedelta(days=1)
     assert periodic.task().name == "retention_run_task"
+
+
+def test_a_flagged_card_that_comes_back_to_life_leaves_the_list(cards, alice):
+    with time_machine.travel(at(2024, 3, 1), tick=False):
+        services.retention_run()
+        assert RetentionFlag.objects.count() == 1
+        note = {"kind": "note", "content": "."}
+        interaction_create(actor=alice, client=cards["quiet"], data=note)
+
+        services.retention_run()
+
+    assert RetentionFlag.objects.count() == 0
+
+
+def test_a_failing_erasure_does_not_stop_the_run(cards, settings, monkeypatch):
+    settings.KARTOTEKA_RETENTION_ACTION = "anonymise"
+    real = services.erase_client
+
+    def flaky(card, *args, **kwargs):
+        if card.pk == cards["talked"].pk:
+            raise OSError("storage is down")
+        return real(card, *args, **kwargs)
+
+    monkeypatch.setattr(services, "erase_client", flaky)
+    with time_machine.travel(at(2026, 1, 1), tick=False):
+        result = services.retention_run()
+
+    assert result == {"inactive": 3, "flagged": 0, "erased": 2, "failed": 1}
