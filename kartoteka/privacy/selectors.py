@@ -100,9 +100,7 @@ def retention_inactive(*, cutoff: datetime.datetime) -> QuerySet[Client]:
 
 def retention_candidates(*, cutoff: datetime.datetime) -> QuerySet[Client]:
     """retention_inactive with each card's last activity parts annotated (see last_activity)."""
-    return (
-        retention_inactive(cutoff=cutoff).annotate(**last_activity_annotation()).order_by("pk")
-    )
+    return retention_inactive(cutoff=cutoff).annotate(**last_activity_annotation()).order_by("pk")
 
 
 def retention_flags(*, user: Any) -> QuerySet[RetentionFlag]:

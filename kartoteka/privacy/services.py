@@ -363,8 +363,8 @@ def retention_run(
     (RetentionFlag); "anonymise" erases it (erase_client, reason "retention", one
     transaction and one DestructionRecord per card). `dry_run` only counts. Returns
     {"inactive": n, "flagged": n, "erased": n} (plus "failed": n when a card could not be
-    erased; the others still are). Flags of cards active again are removed. Run daily by the worker's clock and by
-    `kartoteka retention`.
+    erased; the others still are). Flags of cards active again are removed. Run daily by
+    the worker's clock and by `kartoteka retention`.
     """
     from django.conf import settings
 
