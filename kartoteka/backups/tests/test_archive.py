@@ -302,3 +302,23 @@ def test_a_file_that_is_not_an_archive_is_refused(tmp_path):
 
     with pytest.raises(archive.ArchiveError, match="Not a readable backup archive"):
         services.backup_verify(path=junk)
+
+
+def test_a_backup_older_than_the_code_is_migrated_after_restore(settings, cards):
+    # The backup of an install from before the backups app: its table and migration absent.
+    with connection.schema_editor() as editor:
+        editor.delete_model(BackupRun)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'backups'")
+    result = services.backup_create()
+    assert "backups" not in result.manifest["migrations"]
+    assert BackupRun._meta.db_table not in result.manifest["tables"]
+
+    restored = services.backup_restore(path=result.path, force=True)
+
+    assert restored.migrated is True
+    assert BackupRun.objects.count() == 0
+    assert Client.objects.count() == 3
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM django_migrations WHERE app = 'backups'")
+        assert cursor.fetchall() == [("0001_backup_run",)]
