@@ -37,3 +37,8 @@ import tempfile as _tempfile  # noqa: E402
 from pathlib import Path as _Path  # noqa: E402
 
 KARTOTEKA_ENCRYPTION_KEY_FILE = _Path(_tempfile.mkdtemp(prefix="kartoteka-test-keys-")) / "keys"
+
+# Backups: no test makes a scheduled backup unless it asks to (the worker clock's tests run
+# every periodic task), and none writes into the real backup directory.
+KARTOTEKA_BACKUP_SCHEDULE_HOURS = 0
+KARTOTEKA_BACKUP_DIR = _Path(_tempfile.mkdtemp(prefix="kartoteka-test-backups-"))

@@ -14,6 +14,7 @@ def data_dir(settings, tmp_path) -> Path:
     settings.KARTOTEKA_BACKUP_PASSPHRASE = ""
     settings.KARTOTEKA_BACKUP_ENCRYPT = False
     settings.S3_BUCKET = ""
+    settings.KARTOTEKA_BACKUP_SCHEDULE_HOURS = 24
     settings.MEDIA_ROOT.mkdir(parents=True)
     return settings.DATA_DIR
 
