@@ -29,6 +29,7 @@ import re
 import shutil
 import tarfile
 import tempfile
+import time
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
@@ -52,6 +53,7 @@ NOT_INCLUDED = [
     "erasure journal (DATA_DIR/erasures.jsonl)",
 ]
 COPY_BUFFER = 1024 * 1024
+STALE_SCRATCH_SECONDS = 24 * 3600
 
 
 class ArchiveError(Exception):
@@ -186,6 +188,7 @@ def create(
             _("Encryption needs a passphrase: set KARTOTEKA_BACKUP_PASSPHRASE (or _FILE).")
         )
     now = timezone.now()
+    _remove_stale_scratch(directory)
     path = _archive_name(directory, now, encrypt)
     partial = path.with_name(path.name + ".partial")
     vendor = database.default_connection().vendor
@@ -241,6 +244,19 @@ def create(
         _("Backup written: %(path)s (%(size)s bytes)") % {"path": path, "size": path.stat().st_size}
     )
     return BackupResult(path=path, manifest=manifest)
+
+
+def _remove_stale_scratch(directory: Path) -> None:
+    """Scratch directories left by a process killed mid-backup (a day old: none is in use)."""
+    cutoff = time.time() - STALE_SCRATCH_SECONDS
+    for path in directory.glob(".scratch-*"):
+        with contextlib.suppress(OSError):
+            if path.is_dir() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path)
+    for path in directory.glob("kartoteka-backup-*.partial"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
 
 
 def _add_media(tar: tarfile.TarFile, progress: Progress) -> dict[str, Any]:

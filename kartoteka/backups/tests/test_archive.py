@@ -8,8 +8,10 @@ Dumps need committed data, hence django_db(transaction=True).
 
 import io
 import json
+import os
 import shutil
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -322,3 +324,23 @@ def test_a_backup_older_than_the_code_is_migrated_after_restore(settings, cards)
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM django_migrations WHERE app = 'backups'")
         assert cursor.fetchall() == [("0001_backup_run",)]
+
+
+def test_leftovers_of_a_killed_backup_are_cleaned_after_a_day(settings, cards):
+    directory = Path(settings.KARTOTEKA_BACKUP_DIR)
+    old_scratch = directory / ".scratch-old"
+    old_scratch.mkdir(parents=True)
+    (old_scratch / "kartoteka.sqlite3").write_bytes(b"x")
+    old_partial = directory / "kartoteka-backup-20260101T000000Z.tar.partial"
+    old_partial.write_bytes(b"x")
+    fresh_scratch = directory / ".scratch-fresh"
+    fresh_scratch.mkdir()
+    day_ago = time.time() - 25 * 3600
+    for path in (old_scratch, old_partial):
+        os.utime(path, (day_ago, day_ago))
+
+    result = services.backup_create()
+
+    assert sorted(path.name for path in directory.iterdir()) == sorted(
+        [".scratch-fresh", result.path.name]
+    )
