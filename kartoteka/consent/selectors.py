@@ -13,7 +13,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from kartoteka.clients import selectors as client_selectors
 from kartoteka.clients.models import Client
 from kartoteka.consent.models import ConsentEvent, HealthErasureSchedule
 
@@ -116,11 +115,6 @@ def consent_ledger(*, user: Any, client: Client) -> list[ConsentEvent]:
     return list(
         ConsentEvent.objects.filter(client=client).select_related("recorded_by", "document")
     )
-
-
-def consent_client_get(*, user: Any, pk: int) -> Client:
-    """The card `pk` if `user` may see it; Http404 otherwise."""
-    return client_selectors.client_get(user=user, pk=pk)
 
 
 def pending_erasure(client: Client) -> HealthErasureSchedule | None:
