@@ -178,3 +178,28 @@ def test_a_failing_erasure_does_not_stop_the_run(cards, settings, monkeypatch):
         result = services.retention_run()
 
     assert result == {"inactive": 3, "flagged": 0, "erased": 2, "failed": 1}
+
+
+def test_review_list_query_count_does_not_grow(
+    cards, alice, ada, web_client_for, django_assert_max_num_queries
+):
+    with time_machine.travel(at(2024, 3, 1), tick=False):
+        services.retention_run()
+        web = web_client_for(ada)  # a session of that day
+        assert web.get(reverse("privacy:retention")).status_code == 200
+        with django_assert_max_num_queries(50) as few:
+            web.get(reverse("privacy:retention"))
+        # Counted now: the next request resets the connection's query log.
+        baseline = len(few.captured_queries)
+    with time_machine.travel(at(2020, 1, 1), tick=False):
+        for n in range(5):
+            make_person(alice, last_name=f"Забытова{n}")
+    with time_machine.travel(at(2024, 3, 1), tick=False):
+        services.retention_run()
+        web = web_client_for(ada)
+        web.get(reverse("privacy:retention"))
+
+        with django_assert_max_num_queries(baseline):
+            response = web.get(reverse("privacy:retention"))
+
+    assert len(response.context["flags"]) == 6
