@@ -21,6 +21,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
+from kartoteka.audit import services as audit_services
 from kartoteka.care.models import HealthAccessLog, HealthNote
 from kartoteka.clients import permissions
 from kartoteka.clients.models import Client
@@ -142,6 +143,14 @@ def health_notes_for(*, user: Any, client: Client) -> list[tuple[HealthNote, str
         return []  # no valid consent (e.g. withdrawn): hidden from everyone, nothing read
     notes = [(note, _unseal(note.stored_text)) for note in _notes(client)]
     _log_access(user, client, HealthAccessLog.Action.VIEW)
+    # The audit trail too: which card's notes, how many; never their content.
+    audit_services.record(
+        "view",
+        object_type=HealthNote._meta.label_lower,
+        client_id=client.pk,
+        actor=user,
+        details={"notes": len(notes)},
+    )
     return notes
 
 
@@ -155,6 +164,7 @@ def health_note_get(*, user: Any, client: Client, pk: int) -> tuple[HealthNote, 
     if note is None or not consent_selectors.health_data_allowed(client):
         raise Http404("No such health note")
     _log_access(user, client, HealthAccessLog.Action.VIEW)
+    audit_services.record("view", obj=note, client_id=client.pk, actor=user)
     return note, _unseal(note.stored_text)
 
 

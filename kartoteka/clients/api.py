@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from kartoteka.accounts.models import Team, User
+from kartoteka.audit import services as audit_services
 from kartoteka.clients import selectors, services
 from kartoteka.clients.models import Client, ContactPoint
 from kartoteka.clients.schemas import (
@@ -150,7 +151,9 @@ def client_create(request: HttpRequest, payload: ClientIn, allow_duplicates: boo
 @router.get("/{int:client_id}", response=ClientOut, operation_id="client_get")
 def client_get(request: HttpRequest, client_id: int):
     """One card with its contacts."""
-    return selectors.client_detail(user=request.auth, pk=client_id)  # type: ignore[attr-defined]
+    client = selectors.client_detail(user=request.auth, pk=client_id)  # type: ignore[attr-defined]
+    audit_services.record("view", obj=client, request=request)
+    return client
 
 
 @router.patch("/{int:client_id}", response=ClientOut, operation_id="client_update")

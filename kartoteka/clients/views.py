@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from kartoteka.accounts.models import Team, User
+from kartoteka.audit import services as audit_services
 from kartoteka.clients import permissions, selectors, services
 from kartoteka.clients.forms import (
     ClientForm,
@@ -172,6 +173,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     The summary header and the first page of the timeline come with the page; the other
     history sections load themselves (HTMX, on page load) from their apps."""
     client = selectors.client_detail(user=request.user, pk=pk)
+    audit_services.record("view", obj=client, request=request)
     context = _card_context(request, client)
     context["sections"] = _card_sections(client)
     context["summary"] = client_summary_of(user=request.user, client=client)

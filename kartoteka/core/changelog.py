@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from kartoteka.audit import services as audit_services
 from kartoteka.core.context import current_channel, current_request_id
 from kartoteka.core.models import ObjectChange
 
@@ -62,7 +63,7 @@ def log_change(
         changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
         before = {k: v for k, v in before.items() if k in changed}
         after = {k: v for k, v in after.items() if k in changed}
-    return ObjectChange.objects.create(
+    change = ObjectChange.objects.create(
         content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),
         object_id=obj.pk,
         object_repr=str(obj)[:300],
@@ -75,3 +76,8 @@ def log_change(
         after=after,
         message=message,
     )
+    # The audit trail gets the same change, field names only, in the same transaction.
+    audit_services.change_recorded(
+        actor=actor, obj=obj, action=action, fields=sorted(set(before) | set(after))
+    )
+    return change

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import Team, User
+from kartoteka.audit import services as audit_services
 from kartoteka.care.models import HealthAccessLog
 from kartoteka.clients import permissions
 from kartoteka.clients import services as client_services
@@ -238,6 +239,9 @@ def _merge(
             after={"is_archived": True, "merged_into": survivor.pk},
             message=f"merged into {survivor.pk}",
         )
+        audit_services.record(
+            "merge", obj=card, actor=actor, details={"merge": record.pk, "into": survivor.pk}
+        )
     counts = {label: sum(len(ids) for ids in by.values()) for label, by in moved.items()}
     log_change(
         actor=actor,
@@ -342,6 +346,12 @@ def merge_undo(*, actor: User, merge: Merge) -> Merge:
             before={"is_archived": True},
             after={"is_archived": merged.was_archived},
             message=f"merge {record.pk} undone",
+        )
+        audit_services.record(
+            "merge",
+            obj=card,
+            actor=actor,
+            details={"merge": record.pk, "into": survivor.pk, "undone": True},
         )
     log_change(
         actor=actor,

@@ -14,6 +14,7 @@ from ninja import File, Form, Router, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
+from kartoteka.audit import services as audit_services
 from kartoteka.clients import permissions
 from kartoteka.clients import selectors as client_selectors
 from kartoteka.core.encrypted_files import FileDecryptionError
@@ -103,7 +104,9 @@ def document_get(request: HttpRequest, document_id: int):
 def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     """The file itself: `attachment` unless it is an image, with its stored content type."""
     document = selectors.document_get(user=request.auth, pk=document_id)  # type: ignore[attr-defined]
-    return _file(document)
+    response = _file(document)
+    audit_services.record("download", obj=document, request=request)
+    return response
 
 
 @router.get(

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kartoteka.audit import services as audit_services
 from kartoteka.clients import permissions
 from kartoteka.clients import selectors as client_selectors
 from kartoteka.clients.models import Client
@@ -161,9 +162,11 @@ def _unreadable(document: Document) -> HttpResponse:
 def document_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     document = selectors.document_get(user=request.user, pk=pk)
     try:
-        return file_response(document)
+        response = file_response(document)
     except FileDecryptionError:
         return _unreadable(document)
+    audit_services.record("download", obj=document, request=request)
+    return response
 
 
 @require_GET

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
+from kartoteka.audit import services as audit_services
 from kartoteka.exports import selectors, services
 from kartoteka.exports.models import Export, SavedSearch
 
@@ -93,6 +94,12 @@ def download_export(request: HttpRequest, export_id: uuid.UUID):
     export = selectors.export_get(user=request.auth, public_id=export_id)  # type: ignore[attr-defined]
     if export.status != Export.Status.DONE or not export.file:
         raise HttpError(409, _("This export has no file to download yet."))
+    audit_services.record(
+        "download",
+        obj=export,
+        request=request,
+        details={"format": export.format, "rows": export.row_count},
+    )
     return FileResponse(
         export.file.open("rb"), as_attachment=True, filename=export.file.name.rsplit("/", 1)[-1]
     )

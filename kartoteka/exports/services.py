@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
+from kartoteka.audit import services as audit_services
 from kartoteka.clients.filters import ClientFilterSet
 from kartoteka.clients.models import Client
 from kartoteka.core.changelog import log_change
@@ -189,6 +190,13 @@ def _write(export: Export) -> None:
         finished_at=timezone.now(),
     )
     export.refresh_from_db()
+    # On the audit trail: who exported how many cards, in which format (never the rows).
+    audit_services.record(
+        "export",
+        obj=export,
+        actor=owner,
+        details={"format": export.format, "rows": stats.rows},
+    )
 
 
 def export_delete_file(*, actor: User, export: Export) -> None:

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kartoteka.audit import services as audit_services
 from kartoteka.clients.filters import ClientFilterSet
 from kartoteka.clients.models import Client
 from kartoteka.exports import selectors, services
@@ -112,6 +113,12 @@ def export_download(request: HttpRequest, public_id: Any) -> HttpResponse:
     if export.status != Export.Status.DONE or not export.file:
         messages.error(request, _("This export has no file to download."))
         return redirect(export.get_absolute_url())
+    audit_services.record(
+        "download",
+        obj=export,
+        request=request,
+        details={"format": export.format, "rows": export.row_count},
+    )
     return FileResponse(
         export.file.open("rb"),
         as_attachment=True,

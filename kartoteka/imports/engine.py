@@ -9,6 +9,7 @@ after the checkpoint. Parsing and validation, the CPU-heavy part, run in forked 
 processes while this one writes.
 """
 
+import functools
 import itertools
 import multiprocessing
 import uuid
@@ -25,12 +26,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kartoteka.accounts.models import User
+from kartoteka.audit import services as audit_services
 from kartoteka.clients import permissions
 from kartoteka.clients import services as client_services
 from kartoteka.clients.demo import _fts_trigger_sql, _RowMaker, card_rows_insert
 from kartoteka.clients.models import CardNumberCounter, Client, ContactPoint
 from kartoteka.core.changelog import snapshot
-from kartoteka.core.context import current_channel
+from kartoteka.core.context import change_context, current_channel, current_request_id
 from kartoteka.core.models import ObjectChange, Tag
 from kartoteka.imports.models import Import, ImportedCard, ImportRowError
 from kartoteka.imports.parsers import FileProblem, Options, Table, open_table
@@ -598,6 +600,19 @@ def count_rows(table: Table) -> int:
     return sum(1 for _row in table.rows())
 
 
+def _as_import(run: Callable[..., Import | None]) -> Callable[..., Import | None]:
+    """Run with the door "import": the change log and audit trail tell import writes apart."""
+
+    @functools.wraps(run)
+    def wrapped(job_pk: int, **kwargs: Any) -> Import | None:
+        request_id = current_request_id() or f"import-{job_pk}"
+        with change_context(channel=ObjectChange.Channel.IMPORT, request_id=request_id):
+            return run(job_pk, **kwargs)
+
+    return wrapped
+
+
+@_as_import
 def run_import(
     job_pk: int,
     *,
@@ -664,9 +679,28 @@ def _check_rights(job: Import) -> None:
     permissions.ensure_can_assign(actor, responsible=job.responsible, team_id=job.team_id)
 
 
+@transaction.atomic
 def _finish(job: Import, token: str, status: str, message: str) -> None:
-    Import.objects.filter(pk=job.pk, run_token=token).update(
+    finished = Import.objects.filter(pk=job.pk, run_token=token).update(
         status=status, message=message, finished_at=timezone.now(), run_token=""
+    )
+    if finished:
+        _audit_run(job, status)
+
+
+_AUDITED_COUNTS = ("processed_rows", "created_count", "updated_count", "unchanged_count",
+                   "skipped_count", "error_count", "undone_count")  # fmt: skip
+
+
+def _audit_run(job: Import, status: str) -> None:
+    """One audit event per run (or undo) with its counts: the cards it wrote carry the door
+    "import" and add no event each, as an import may write a million rows."""
+    counts = Import.objects.filter(pk=job.pk).values(*_AUDITED_COUNTS).get()
+    audit_services.record(
+        "import",
+        obj=job,
+        actor=job.created_by,
+        details={"status": status, **{k.removesuffix("_count"): v for k, v in counts.items()}},
     )
 
 
@@ -736,6 +770,7 @@ def run_check(job_pk: int, *, workers: int | None = None) -> Import | None:
 # --- Undo and rollback --------------------------------------------------------------------------
 
 
+@_as_import
 def run_undo(job_pk: int, *, final_status: str = Import.Status.UNDONE) -> Import | None:
     """Take back everything the import did, newest first, in batches that are each all or
     nothing: created cards are deleted (or archived when someone has changed them since),

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from kartoteka.audit import chain, services
 from kartoteka.core.context import change_context
@@ -24,13 +25,21 @@ class Command(BaseCommand):
             with change_context(channel="cli"):
                 deleted = services.prune()
             self.stdout.write(
-                f"Pruned {deleted} events older than {services.retention_days()} days."
+                _("Pruned %(count)s events older than %(days)s days.")
+                % {"count": deleted, "days": services.retention_days()}
             )
 
     def _verify(self, batch: int) -> None:
         result = chain.verify(batch=batch)
         if result.intact:
-            self.stdout.write(f"{result.checked} events checked: chain intact.")
+            self.stdout.write(
+                _("%(count)s events checked: chain intact.") % {"count": result.checked}
+            )
             return
-        self.stdout.write(f"{result.checked} events checked before the break.")
-        raise CommandError(f"Chain broken at event {result.broken_id}: {result.reason}")
+        self.stdout.write(
+            _("%(count)s events checked before the break.") % {"count": result.checked}
+        )
+        raise CommandError(
+            _("Chain broken at event %(id)s: %(reason)s")
+            % {"id": result.broken_id, "reason": result.reason}
+        )
