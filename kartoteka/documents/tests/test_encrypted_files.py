@@ -122,6 +122,7 @@ def test_service_photos_are_photos_and_so_encrypted(alice, card):
         before_photo=upload("before.jpg", jpeg_bytes()),
     )
     before = record.before_photo
+    assert before is not None
     assert before.kind == Document.Kind.PHOTO
     assert before.key_id
     assert encrypted_files.is_encrypted(raw(before.file.name))
