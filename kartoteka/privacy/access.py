@@ -101,6 +101,7 @@ def collect(client: Client, actor: Any = None) -> dict[str, Any]:
 
 
 def _document_files(client: Client) -> list[tuple[str, bytes]]:
+    from kartoteka.core.crypto import DecryptionError
     from kartoteka.documents.views import file_response
 
     files = []
@@ -110,8 +111,10 @@ def _document_files(client: Client) -> list[tuple[str, bytes]]:
             continue
         try:
             response = file_response(document)
-        except (FileNotFoundError, OSError):
-            continue  # a missing file: the row (in data.json) still says it existed
+        except (FileNotFoundError, OSError, DecryptionError):
+            # A missing file, or an encrypted one whose key is gone or which was altered: the
+            # row (in data.json) still says it existed.
+            continue
         data = b"".join(response.streaming_content)  # type: ignore[arg-type]
         response.close()
         files.append((f"documents/{document.pk}-{_safe_name(document.original_name)}", data))

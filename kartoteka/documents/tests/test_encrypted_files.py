@@ -265,3 +265,22 @@ def test_encrypted_files_go_only_to_those_who_may_see_the_card(
 def test_the_upload_form_offers_identity_documents(alice, card, web_client_for):
     page = web_client_for(alice).get(reverse("documents:client-documents", args=[card.pk]))
     assert b'value="identity"' in page.content
+
+
+def test_the_subject_access_export_holds_the_decrypted_files_and_skips_a_broken_one(
+    ada, card, passport, photo
+):
+    import zipfile
+
+    from kartoteka.privacy.access import build_zip
+
+    with document_file(photo) as plain:
+        photo_bytes = plain.read()
+    _tamper(passport)
+
+    with zipfile.ZipFile(io.BytesIO(build_zip(card, ada))) as archive:
+        files = {
+            name: archive.read(name) for name in archive.namelist() if name.startswith("documents/")
+        }
+
+    assert list(files.values()) == [photo_bytes]  # the passport is listed in data.json only
