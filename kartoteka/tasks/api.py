@@ -91,9 +91,17 @@ def task_list(
 ):
     """Tasks you may see, in the order they are due. `bucket` gives your Today lists (open
     tasks, your local day): overdue, today, upcoming (the next 7 days)."""
+    # Datetimes go to the database in UTC: an ISO 8601 offset beyond PostgreSQL's ±15:59
+    # (found by the API fuzzing) would otherwise be a server error.
+    values = {
+        name: value.astimezone(datetime.UTC)
+        if isinstance(value, datetime.datetime) and value.tzinfo
+        else value
+        for name, value in filters.model_dump().items()
+    }
     queryset = selectors.task_list(
         user=request.auth,  # type: ignore[attr-defined]
-        filters=filters.model_dump(),
+        filters=values,
     ).select_related("created_by", "completed_by")
     return list(queryset[offset : offset + limit])
 
