@@ -116,7 +116,10 @@ def _document_files(client: Client) -> list[tuple[str, bytes]]:
             # row (in data.json) still says it existed.
             continue
         data = b"".join(response.streaming_content)  # type: ignore[arg-type]
-        response.close()
+        # Close the file only: response.close() would send request_finished, which closes
+        # the database connection in the middle of the caller's transaction.
+        if response.file_to_stream is not None:
+            response.file_to_stream.close()
         files.append((f"documents/{document.pk}-{_safe_name(document.original_name)}", data))
     return files
 
