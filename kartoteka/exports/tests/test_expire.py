@@ -40,3 +40,25 @@ def test_zero_keeps_every_file(alice, cards, settings):
     assert services.exports_expire() == 0
     export.refresh_from_db()
     assert export.file
+
+
+def test_the_worker_clock_runs_the_cleanup_daily(
+    alice, cards, settings, django_capture_on_commit_callbacks
+):
+    from kartoteka.notifications import scheduler
+
+    settings.KARTOTEKA_EXPORT_KEEP_DAYS = 1
+    export = services.export_create(actor=alice, format="csv")
+    Export.objects.filter(pk=export.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    now = timezone.now()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = scheduler.enqueue_due(now=now)
+        later = scheduler.enqueue_due(now=now + datetime.timedelta(hours=23))
+
+    export.refresh_from_db()
+    assert "exports_expire" in first
+    assert "exports_expire" not in later
+    assert not export.file
