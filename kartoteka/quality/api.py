@@ -143,7 +143,7 @@ def normalisation_apply(request: HttpRequest, payload: OperationIn):
 @router.get("/quality/normalisations/{int:run_id}", response=RunOut)
 def normalisation_get(request: HttpRequest, run_id: int):
     """A run with its progress (large bases run in the background: poll until finished)."""
-    return normalise.normalisation_get(user=request.auth, pk=run_id)
+    return normalise.normalisation_get(user=request.auth, pk=run_id)  # type: ignore[attr-defined]
 
 
 @router.post("/quality/normalisations/{int:run_id}/undo", response=RunOut)
