@@ -245,5 +245,7 @@ def test_query_count_does_not_grow_with_the_base(mallory, alice, bob):
     move_and_count(1)  # warms the content-type cache, as a running server has it
     small, large = move_and_count(2), move_and_count(40)
 
-    assert small == large
+    # Not one query per card: 40 cards cost at most one more bulk INSERT of change rows than 2
+    # (SQLite caps the parameters of one statement, so a large bulk_create is split).
+    assert large <= small + 1
     assert large <= 15
