@@ -30,6 +30,17 @@ def _utc(value: datetime.datetime | None) -> datetime.datetime | None:
     return None if value is None else value.astimezone(datetime.UTC)
 
 
+def _local(value: datetime.datetime, zone: datetime.tzinfo) -> datetime.datetime:
+    """`value` on the wall clock of `zone`; in UTC when the zone's offset then was not whole
+    minutes (local mean time before about 1924, e.g. Moscow's +02:30:17 in 1880–1916), which
+    RFC 3339, and so the OpenAPI `date-time` format, cannot write."""
+    local = value.astimezone(zone)
+    offset = local.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        return value.astimezone(datetime.UTC)
+    return local
+
+
 class TaskOut(Schema):
     id: int
     client: RefOut | None
@@ -79,7 +90,7 @@ class TaskOut(Schema):
 
     @staticmethod
     def resolve_due_local(obj: Task) -> datetime.datetime:
-        return obj.due_at.astimezone(obj.zone)
+        return _local(obj.due_at, obj.zone)
 
     @staticmethod
     def resolve_completed_at(obj: Task) -> datetime.datetime | None:

@@ -11,6 +11,7 @@ from kartoteka.accounts.models import User
 from kartoteka.accounts.services import team_get_or_create, user_create
 from kartoteka.clients.models import Client
 from kartoteka.clients.services import client_create, client_update, tags_from_names
+from kartoteka.tests_browser.htmx import wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
@@ -129,7 +130,7 @@ def test_client_card_life(page, live_server, screenshot):
     # Log in; htmx is served by the app itself and loaded.
     _log_in(page, live_server, "elena")
     # The script is deferred: wait for it rather than race the page load.
-    page.wait_for_function("typeof htmx === 'object'")
+    wait_for_htmx(page)
     expect(page.locator("#client-table tbody tr")).to_have_count(14)
 
     # A company with a wrong INN and a broken email: every error next to its field.

@@ -11,6 +11,7 @@ from kartoteka.accounts.services import team_get_or_create, user_create
 from kartoteka.clients.services import client_create
 from kartoteka.consent.models import ConsentEvent, HealthErasureSchedule
 from kartoteka.tests_browser.conftest import SCREENSHOTS
+from kartoteka.tests_browser.htmx import wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
@@ -62,7 +63,7 @@ def test_health_consent_given_then_withdrawn(page, live_server):
     page.set_viewport_size({"width": 1440, "height": 900})
     _log_in(page, live_server, "elena")
     page.goto(live_server.url + card.get_absolute_url())
-    page.wait_for_function("typeof htmx === 'object'")
+    wait_for_htmx(page)
 
     care = page.locator("#section-care")
     consents = page.locator("#section-consents")

@@ -12,6 +12,7 @@ from kartoteka.accounts.models import User
 from kartoteka.accounts.services import team_get_or_create, user_create
 from kartoteka.clients.tests.factories import make_company, make_person
 from kartoteka.tasks.services import task_create
+from kartoteka.tests_browser.htmx import wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
@@ -100,7 +101,7 @@ def test_main_pages_run_under_the_policy(page, live_server, admin):
     )
     watcher = Watcher(page)
     _log_in(page, live_server)
-    page.wait_for_function("typeof htmx === 'object'")
+    wait_for_htmx(page)
     watcher.check("sign-in")
     # htmx injects no style and evaluates nothing.
     assert page.evaluate("htmx.config.includeIndicatorStyles") is False
@@ -155,7 +156,7 @@ def test_htmx_on_the_card_and_the_list_works_under_the_policy(page, live_server,
 
     # The live filters: a ticked status narrows the list through htmx (no eval'd filter).
     page.goto(live_server.url + "/clients/")
-    page.wait_for_function("typeof htmx === 'object'")
+    wait_for_htmx(page)
     page.locator("input[name=status][value=key]").check()
     expect(page).to_have_url(re.compile(r"[?&]status=key"))
     expect(page.locator("#client-table tbody tr")).to_have_count(1)
@@ -163,7 +164,7 @@ def test_htmx_on_the_card_and_the_list_works_under_the_policy(page, live_server,
 
     # The card: every section loads, then a section form opens and saves in place.
     page.goto(live_server.url + card.get_absolute_url())
-    page.wait_for_function("typeof htmx === 'object'")
+    wait_for_htmx(page)
     expect(page.locator(".placeholder-line")).to_have_count(0)
     page.wait_for_load_state("networkidle")
     watcher.check("card page")
@@ -182,7 +183,7 @@ def test_htmx_on_the_card_and_the_list_works_under_the_policy(page, live_server,
     # The duplicate probe on the new card form fires on a changed phone (no eval'd filter).
     phone = card.contacts.get().value
     page.goto(live_server.url + "/clients/new/")
-    page.wait_for_function("typeof htmx === 'object'")
+    wait_for_htmx(page)
     page.get_by_label("Surname").fill("Строгова")
     page.locator("#id_contacts-0-value").fill(phone)
     page.locator("#id_contacts-0-value").blur()

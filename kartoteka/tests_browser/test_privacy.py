@@ -13,6 +13,7 @@ from kartoteka.accounts.services import team_get_or_create, user_create
 from kartoteka.clients.services import client_create
 from kartoteka.privacy import services
 from kartoteka.privacy.models import DataSubjectRequest
+from kartoteka.tests_browser.htmx import wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +69,7 @@ def test_register_with_overdue_requests_and_a_new_one(page, live_server, screens
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Clients")).to_be_visible()
-    page.wait_for_function("typeof htmx === 'object'")
+    wait_for_htmx(page)
 
     page.goto(live_server.url + cards[3].get_absolute_url())
     page.get_by_role("link", name="Privacy request").click()

@@ -328,3 +328,17 @@ def test_operations_appear_in_openapi(client):
         "task_cancel",
         "task_reopen",
     }
+
+
+def test_due_in_a_zone_with_a_seconds_offset_comes_out_as_a_valid_date_time(
+    api_client_for, alice, now
+):
+    """Moscow kept local mean time (+02:30:17) before 1916: RFC 3339 has no seconds in an
+    offset, so such a due time comes out in UTC instead of as an invalid date-time."""
+    api = api_client_for(alice)
+
+    body = post(api, BASE, {"title": "Old", "due_at": "1825-01-21T18:59:30"}).json()
+
+    assert body["due_at"] == "1825-01-21T16:29:13Z"
+    assert body["due_local"] == "1825-01-21T16:29:13Z"
+    assert body["time_zone"] == "Europe/Moscow"
