@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kartoteka.clients import views
+from kartoteka.clients import printing, views
 
 app_name = "clients"
 urlpatterns = [
@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:pk>/actualize/", views.client_actualize, name="actualize"),
     path("<int:pk>/timeline/", views.client_timeline, name="timeline"),
     path("<int:pk>/summary/", views.client_summary, name="summary"),
+    path("<int:pk>/print/", printing.client_print, name="print"),
 ]
