@@ -45,7 +45,8 @@ def test_shows_the_card_its_contacts_figures_and_latest_events(web_client_for, a
     assert f"№ {card.card_number}" in html
     assert "+7 916 123-45-67" in html
     assert 'data-figure="lifetime-value"' in html
-    assert [f"Событие {index}" in html for index in range(3)] == [True, True, True]
+    for index in range(3):
+        assert f"Событие {index}<" in html
     assert "Printed by Alice" in html
     assert "Health notes are never printed." in html
     # A document, not a screen: no navigation bar, no htmx; the print button is a static script.
@@ -59,7 +60,8 @@ def test_a_long_history_prints_the_latest_events_only(web_client_for, alice, car
 
     html = web_client_for(alice).get(print_url(card)).content.decode()
 
-    assert "Событие 0<" in html and "Событие 39<" in html
+    assert "Событие 0<" in html
+    assert "Событие 39<" in html
     assert "Событие 40<" not in html
     assert "The latest 40 events; the whole history is on the card page." in html
 
@@ -71,7 +73,8 @@ def test_a_company_prints_its_registration_numbers_and_people(web_client_for, al
     html = web_client_for(alice).get(print_url(company)).content.decode()
 
     assert "7707083893" in html
-    assert "Сотрудникова" in html and "Бухгалтер" in html
+    assert "Сотрудникова" in html
+    assert "Бухгалтер" in html
 
 
 def test_each_print_is_recorded_in_the_audit_trail(web_client_for, alice, card):
@@ -124,7 +127,8 @@ def test_health_notes_are_never_printed(web_client_for, ada, card):
 
     html = web_client_for(ada).get(print_url(card)).content.decode()
 
-    assert SECRET not in html and "пенициллин" not in html
+    assert SECRET not in html
+    assert "пенициллин" not in html
     # Not read at all, so no view of health data is logged either.
     assert HealthAccessLog.objects.filter(client=card, action="view").count() == views_before
 
