@@ -59,7 +59,7 @@ def test_admin_searches_and_verifies_the_trail(page, live_server, screenshot):
     first_row = page.locator(".audit-table tbody tr").first
     expect(first_row).to_contain_text("Viewed")
     expect(first_row).to_contain_text("olga")
-    expect(first_row).to_contain_text(f"№ {cards[0].number}")
+    expect(first_row).to_contain_text(f"№ {cards[0].card_number}")
     screenshot(page, "audit-trail.png", full_page=True)
 
     page.get_by_label("Card").fill(str(cards[1].number))
