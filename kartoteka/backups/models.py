@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class BackupRun(models.Model):
@@ -42,7 +43,7 @@ class BackupRun(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     file_name = models.CharField(_("file"), max_length=200, blank=True, default="")
-    size = models.PositiveBigIntegerField(_("size"), default=0)
+    size = models.PositiveBigIntegerField(pgettext_lazy("file size", "size"), default=0)
     encrypted = models.BooleanField(_("encrypted"), default=False)
     verified = models.BooleanField(_("verified"), default=False)
     deleted_old = models.PositiveIntegerField(_("old backups deleted"), default=0)
