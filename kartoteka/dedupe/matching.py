@@ -307,15 +307,21 @@ def candidate_pairs(cards: Mapping[int, Card]) -> tuple[set[tuple[int, int]], di
     Blocks larger than MAX_BLOCK are skipped; name blocks larger than MAX_NAME_BLOCK are split
     by birth date (a name shared by many is not evidence by itself).
     """
-    blocks: dict[str, list[int]] = {}
+    # Most keys belong to one card only: they hold the bare pk, and a list is made only for
+    # a key met twice (3.5 million keys at a million cards: half the time of the blocking).
+    seen: dict[str, int | list[int]] = {}
     for card in cards.values():
+        pk = card.pk
         for key in blocking_keys(card):
-            members = blocks.get(key)
+            members = seen.get(key)
             if members is None:
-                blocks[key] = [card.pk]
+                seen[key] = pk
+            elif type(members) is int:
+                seen[key] = [members, pk]
             else:
-                members.append(card.pk)
-    return pairs_from_blocks(blocks, cards)
+                members.append(pk)  # type: ignore[union-attr]
+    blocks = {key: members for key, members in seen.items() if type(members) is list}
+    return pairs_from_blocks(blocks, cards)  # type: ignore[arg-type]
 
 
 def pairs_from_blocks(

@@ -8,6 +8,8 @@ with the number of cards, not with its square. Pairs already decided (merged, "n
 duplicate") are never written again; open pairs no longer found are removed.
 """
 
+import contextlib
+import gc
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -58,13 +60,18 @@ def _rows(queryset: Any) -> Iterator[tuple[Any, ...]]:
 def load_cards() -> dict[int, matching.Card]:
     """Every active card as a matching.Card."""
     contacts: dict[int, list[tuple[str, str]]] = {}
-    contact_rows = ContactPoint.objects.filter(kind__in=CONTACT_KINDS).values_list(
-        "client_id", "kind", "normalized"
-    )
+    # Every contact, the kinds sorted out here: with `kind IN (...)` SQLite walks the
+    # (kind, normalized) index and fetches each row from the table in index order, five
+    # times the cost of one scan of the table (7.4 against 1.6 s CPU at 2.2 million rows).
+    kinds = set(CONTACT_KINDS)
+    # No ORDER BY (the models' default orderings would sort millions of rows or walk an
+    # index): the rows are grouped in Python anyway.
+    contact_rows = ContactPoint.objects.order_by().values_list("client_id", "kind", "normalized")
     for client_id, kind, normalized in _rows(contact_rows):
-        contacts.setdefault(client_id, []).append((kind, normalized))
+        if kind in kinds:
+            contacts.setdefault(client_id, []).append((kind, normalized))
     cards: dict[int, matching.Card] = {}
-    card_rows = Client.objects.filter(is_archived=False).values_list(*CARD_COLUMNS)
+    card_rows = Client.objects.filter(is_archived=False).order_by().values_list(*CARD_COLUMNS)
     for row in _rows(card_rows):
         data = dict(zip(CARD_COLUMNS, row, strict=True))
         cards[row[0]] = matching.card_from_row(data, contacts.get(row[0], ()))
@@ -127,6 +134,20 @@ def save_candidates(found: dict[tuple[int, int], tuple[float, list[matching.Reas
     return len(new)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while millions of small objects are made (cards, keys,
+    blocks): they hold no cycles, and each collection would walk all of them again
+    (4 s of CPU at a million cards)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run_scan(scan_pk: int) -> DuplicateScan:
     """Run the queued scan `scan_pk` (a scan not queued any more is left alone)."""
     claimed = DuplicateScan.objects.filter(pk=scan_pk, status=DuplicateScan.Status.QUEUED).update(
@@ -138,7 +159,8 @@ def run_scan(scan_pk: int) -> DuplicateScan:
     try:
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        cards = load_cards()
+        with _collector_paused():
+            cards = load_cards()
         timings["load"] = time.perf_counter() - started
         DuplicateScan.objects.filter(pk=scan_pk).update(progress=30, cards=len(cards))
 
@@ -146,7 +168,8 @@ def run_scan(scan_pk: int) -> DuplicateScan:
             DuplicateScan.objects.filter(pk=scan_pk).update(progress=30 + percent * 6 // 10)
 
         step = time.perf_counter()
-        found, stats = find_pairs(cards, progress)
+        with _collector_paused():
+            found, stats = find_pairs(cards, progress)
         timings["pairs"] = time.perf_counter() - step
         step = time.perf_counter()
         new = save_candidates(found)
