@@ -28,10 +28,18 @@ def main() -> None:
     parser.add_argument("--formats", default="xlsx,csv,csv_1251,vcard")
     parser.add_argument("--output", default=None)
     parser.add_argument("--keep", action="store_true", help="Keep the temporary database.")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="Use this data directory's SQLite base (kept); cards are generated only if it "
+        "holds none, e.g. the base of `kartoteka dedupe_eval` or of an earlier --keep run.",
+    )
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="kartoteka-bench-export-")
-    url = os.environ.get("KARTOTEKA_BENCH_DATABASE_URL") or f"sqlite:///{data_dir}/bench.sqlite3"
+    data_dir = args.data_dir or tempfile.mkdtemp(prefix="kartoteka-bench-export-")
+    # A data directory of Kartoteka's own holds kartoteka.sqlite3; a temporary one, bench.sqlite3.
+    name = "kartoteka" if (Path(data_dir) / "kartoteka.sqlite3").exists() else "bench"
+    url = os.environ.get("KARTOTEKA_BENCH_DATABASE_URL") or f"sqlite:///{data_dir}/{name}.sqlite3"
     if "bench" not in url:
         raise SystemExit("Use a database with 'bench' in its name.")
     os.environ.update(
@@ -52,6 +60,7 @@ def main() -> None:
         demo_staff_ensure,
         demo_tags_ensure,
     )
+    from kartoteka.clients.models import Client
     from kartoteka.core.context import change_context
     from kartoteka.exports import services
     from kartoteka.exports.models import Export
@@ -68,15 +77,18 @@ def main() -> None:
         with change_context(channel="cli"):
             staff = demo_staff_ensure()
             tags = demo_tags_ensure()
-            admin = user_create(
+            admin = User.objects.filter(username="bench-export").first() or user_create(
                 actor=None, username="bench-export", password=None, role=User.Role.ADMIN
             )
             started = time.monotonic()
-            cards_bulk_create(
-                CardGenerator(staff=staff, seed=1).generate(args.cards),
-                tag_ids=tags,
-                parallel=args.cards >= 20_000,
-            )
+            existing = Client.objects.count()
+            if not existing:
+                cards_bulk_create(
+                    CardGenerator(staff=staff, seed=1).generate(args.cards),
+                    tag_ids=tags,
+                    parallel=args.cards >= 20_000,
+                )
+            args.cards = existing or args.cards
         generated = time.monotonic() - started
         say(
             f"## Export benchmark: {args.cards:,} cards "
@@ -84,7 +96,8 @@ def main() -> None:
             f"{'PostgreSQL' if url.startswith('postgres') else 'SQLite'})"
         )
         say("")
-        say(f"Cards generated in {generated:,.0f} s. Command: `{' '.join(sys.argv)}`")
+        made = f"Cards generated in {generated:,.0f} s." if not existing else "Cards reused."
+        say(f"{made} Command: `{' '.join(sys.argv)}`")
         say("")
         say("| Format | Rows | Seconds | Rows/s | File | Peak RSS of the run |")
         say("|---|---:|---:|---:|---:|---:|")
@@ -126,7 +139,7 @@ def main() -> None:
             f"parent max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB."
         )
     finally:
-        if not args.keep:
+        if not args.keep and not args.data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
     if args.output:
         Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")
