@@ -11,7 +11,7 @@ from kartoteka.accounts.models import User
 from kartoteka.accounts.services import team_get_or_create, user_create
 from kartoteka.clients.models import Client
 from kartoteka.clients.services import client_create, client_update, tags_from_names
-from kartoteka.tests_browser.htmx import wait_for_htmx
+from kartoteka.tests_browser.helpers import wait_for_htmx
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ from kartoteka.accounts.services import team_get_or_create, user_create
 from kartoteka.clients.services import client_create
 from kartoteka.consent.models import ConsentEvent, HealthErasureSchedule
 from kartoteka.tests_browser.conftest import SCREENSHOTS
-from kartoteka.tests_browser.htmx import wait_for_htmx
+from kartoteka.tests_browser.helpers import wait_for_htmx
 
 pytestmark = pytest.mark.browser
 

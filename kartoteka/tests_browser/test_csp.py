@@ -12,7 +12,7 @@ from kartoteka.accounts.models import User
 from kartoteka.accounts.services import team_get_or_create, user_create
 from kartoteka.clients.tests.factories import make_company, make_person
 from kartoteka.tasks.services import task_create
-from kartoteka.tests_browser.htmx import wait_for_htmx
+from kartoteka.tests_browser.helpers import wait_for_htmx
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ from kartoteka.activities import services as activity_services
 from kartoteka.care import services as care_services
 from kartoteka.clients.models import Client
 from kartoteka.clients.services import client_create, client_update, tags_from_names
-from kartoteka.tests_browser.htmx import wait_for_htmx
+from kartoteka.tests_browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -60,12 +60,7 @@ def _seed() -> Client:
 def test_edit_read_history_and_restore_a_value(page, live_server, screenshot):
     card = _seed()
 
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("olga")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Clients")).to_be_visible()
-    wait_for_htmx(page)
+    log_in(page, live_server, "olga", PASSWORD)
 
     # Edit the card: a new status and a corrected given name.
     page.goto(live_server.url + card.get_absolute_url())

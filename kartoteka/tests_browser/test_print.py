@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from kartoteka.audit.models import AuditEvent
-from kartoteka.tests_browser.htmx import wait_for_htmx
+from kartoteka.tests_browser.helpers import log_in, wait_for_htmx
 from kartoteka.tests_browser.test_history import PASSWORD, _seed
 
 pytestmark = pytest.mark.browser
@@ -14,11 +14,7 @@ pytestmark = pytest.mark.browser
 
 def test_print_a_card_from_its_page(page, live_server, screenshot):
     card = _seed()
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill("olga")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Clients")).to_be_visible()
+    log_in(page, live_server, "olga", PASSWORD)
     page.goto(live_server.url + card.get_absolute_url())
     wait_for_htmx(page)
 

@@ -13,7 +13,7 @@ from kartoteka.accounts.services import team_get_or_create, user_create
 from kartoteka.clients.services import client_create
 from kartoteka.privacy import services
 from kartoteka.privacy.models import DataSubjectRequest
-from kartoteka.tests_browser.htmx import wait_for_htmx
+from kartoteka.tests_browser.helpers import wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
