@@ -9,8 +9,11 @@ after the checkpoint. Parsing and validation, the CPU-heavy part, run in forked 
 processes while this one writes.
 """
 
+import contextlib
 import functools
+import gc
 import itertools
+import json
 import multiprocessing
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -30,7 +33,7 @@ from kartoteka.audit import services as audit_services
 from kartoteka.clients import permissions
 from kartoteka.clients import services as client_services
 from kartoteka.clients.models import CardNumberCounter, Client, ContactPoint
-from kartoteka.core.changelog import snapshot
+from kartoteka.core.changelog import _jsonable, snapshot
 from kartoteka.core.context import change_context, current_channel, current_request_id
 from kartoteka.core.models import ObjectChange, Tag
 from kartoteka.imports.models import Import, ImportedCard, ImportRowError
@@ -45,6 +48,8 @@ from kartoteka.imports.rows import (
     RowPreparer,
     payload_for,
 )
+from kartoteka.quality import services as quality_services
+from kartoteka.search.indexing import build_document
 from kartoteka.search.models import SearchEntry
 
 MAX_STORED_ERRORS = 10_000  # per import and pass; the counts stay exact beyond it
@@ -89,6 +94,24 @@ def _prepare_chunk(chunk: list[tuple[int, list[str]]]) -> list[PreparedRow]:
     return [_WORKER_PREPARER.prepare(number, cells) for number, cells in chunk]
 
 
+@contextlib.contextmanager
+def few_collections() -> Iterator[None]:
+    """The cyclic garbage collector run rarely: a run allocates millions of short-lived
+    objects (rows, their cells and values) and holds millions of long-lived ones (the keys
+    of the cards it created), and the default thresholds would scan the long-lived ones
+    again and again. Memory is still freed by reference counting."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _worker_start() -> None:
+    gc.set_threshold(100_000, 50, 1000)
+
+
 def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(rows)
     while chunk := list(itertools.islice(iterator, size)):
@@ -107,7 +130,7 @@ def prepared_rows(
     _WORKER_PREPARER = preparer
     context = multiprocessing.get_context("fork")
     # The children inherit the database connection but never use it.
-    with context.Pool(workers) as pool:
+    with context.Pool(workers, initializer=_worker_start) as pool:
         for chunk in pool.imap(_prepare_chunk, _chunks(rows, 500), chunksize=1):
             yield from chunk
 
@@ -231,15 +254,51 @@ class BatchResult:
     created_keys: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def before_image(client: Client) -> dict[str, Any]:
+def before_image(client: Client, contacts: list[ContactPoint], tags: list[str]) -> dict[str, Any]:
     """The card's editable values, contacts and tags: enough to put it back as it was."""
     data = snapshot(client, client_services.EDITABLE_FIELDS)
     return {
         "fields": data,
         "version": client.version,
-        "contacts": [[c.kind, c.value, c.label, c.is_primary] for c in client.contacts.all()],
-        "tags": sorted(t.name for t in client.tags.all()),
+        "contacts": [[c.kind, c.value, c.label, c.is_primary] for c in contacts],
+        "tags": sorted(tags),
     }
+
+
+@dataclass
+class _Card:
+    """A matched card as a batch holds it: contacts in the database's order, tag names, and
+    what _change did that _flush has yet to write."""
+
+    client: Client
+    contacts: list[ContactPoint]
+    tags: list[str]
+    dirty: bool = False
+    added: set[int] = field(default_factory=set)
+    removed: set[int] = field(default_factory=set)
+    changed: dict[int, ContactPoint] = field(default_factory=dict)
+
+
+def _full_snapshot(client: Client, contacts: list[ContactPoint], tags: list[str]) -> dict[str, Any]:
+    """client_services._full_snapshot of the card as held in memory."""
+    data = snapshot(client, client_services.LOG_FIELDS)
+    data["contacts"] = client_services._contacts_snapshot(contacts)
+    data["tags"] = sorted(tags)
+    return data
+
+
+def _update_entry(
+    writer: "Writer", client: Client, before: dict[str, Any], after: dict[str, Any]
+) -> tuple[Any, ...]:
+    """The row core.changelog.log_change writes for an "update": changed keys only."""
+    before, after = _jsonable(before), _jsonable(after)
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    before = {k: v for k, v in before.items() if k in changed}
+    after = {k: v for k, v in after.items() if k in changed}
+    return (writer.content_type.pk, client.pk, str(client)[:300], client.pk,
+            ObjectChange.Action.UPDATE.value, writer.actor.pk, writer.channel,
+            current_request_id(), connection.ops.adapt_datetimefield_value(timezone.now()),
+            json.dumps(before), json.dumps(after), "")  # fmt: skip
 
 
 CONTACT_COLUMNS = ["id", "client_id", "kind", "value", "normalized", "label", "is_primary",
@@ -296,11 +355,15 @@ class Writer:
         self.stored_errors = ImportRowError.objects.filter(job=job, is_dry_run=False).count()
         self.channel = current_channel()
         self.log_fields = client_services.LOG_FIELDS
+        self.contact_ids: list[int] = []  # claimed for contacts that updates add
+        self.pending_changes: list[tuple[Any, ...]] = []
+        self.pending_records: list[tuple[Any, ...]] = []
 
     # -- entry point --
 
     def write(self, batch: list[PreparedRow]) -> BatchResult:
         result = BatchResult()
+        self.contact_ids = []
         with transaction.atomic():
             self._claim()
             errors: list[tuple[PreparedRow, RowError]] = []
@@ -481,37 +544,33 @@ class Writer:
         result: BatchResult,
         errors: list[tuple[PreparedRow, RowError]],
     ) -> None:
+        """Change the matched cards as client_update would, with the batch's writes made
+        together: each row goes through the service's own steps (permission, values applied,
+        names derived, card and contacts validated by _validate_card, version bumped, change
+        logged with before and after) on the card as this batch holds it, and the cards,
+        contacts, search entries, change-log entries, quality scores and undo records are
+        written once at the end. A row that adds tags goes through client_update itself."""
         if not updates:
             return
-        clients = {
-            c.pk: c
-            for c in Client.objects.filter(pk__in={pk for _row, pk in updates}).prefetch_related(
-                "contacts", "tags"
-            )
-        }
+        cards = self._load_cards({pk for _row, pk in updates})
         for row, pk in updates:
-            client = clients.get(pk)
-            if client is None:
+            card = cards.get(pk)
+            if card is None:
                 result.skipped += 1
                 continue
-            data, contacts, tag_names = _changes(client, row)
+            data, contacts, tag_names = _changes(card.client, card.contacts, card.tags, row)
             if not data and contacts is None and tag_names is None:
                 result.unchanged += 1
                 continue
-            before = before_image(client)
+            before = before_image(card.client, card.contacts, card.tags)
             try:
-                tags = None
-                if tag_names is not None:
-                    tags = client_services.tags_from_names(actor=self.actor, names=tag_names)
-                client_services.client_update(
-                    actor=self.actor,
-                    client=client,
-                    expected_version=None,
-                    data=data,
-                    contacts=contacts,
-                    tags=tags,
-                    allow_duplicates=True,
-                )
+                if tag_names is None:
+                    self._change(card, data, contacts)
+                else:
+                    self._flush(cards)
+                    self._change_with_tags(card, data, contacts, tag_names)
+                    self.contact_ids = []
+                    cards[pk] = self._load_cards({pk})[pk]
             except ValidationError as exc:
                 from kartoteka.imports.rows import _messages
 
@@ -524,17 +583,165 @@ class Writer:
                 result.errors += 1
                 continue
             if pk not in self.touched:
-                ImportedCard.objects.create(
-                    job=self.job,
-                    client_id=pk,
-                    row=row.row,
-                    action=ImportedCard.Action.UPDATED,
-                    before=before,
-                )
+                self.pending_records.append(
+                    (self.job.pk, pk, row.row, ImportedCard.Action.UPDATED.value,
+                     json.dumps(before))
+                )  # fmt: skip
                 self.touched.add(pk)
-            # The next row matching this card must compare with what is stored now.
-            clients[pk] = Client.objects.prefetch_related("contacts", "tags").get(pk=pk)
             result.updated += 1
+        self._flush(cards)
+
+    def _load_cards(self, pks: set[int]) -> dict[int, "_Card"]:
+        """The cards with their contacts and tags, locked for the batch on PostgreSQL."""
+        found: dict[int, _Card] = {}
+        ordered = sorted(pks)
+        for start in range(0, len(ordered), 900):
+            part = ordered[start : start + 900]
+            clients = Client.objects.select_for_update().filter(pk__in=part).order_by("pk")
+            for client in clients:
+                found[client.pk] = _Card(client, [], [])
+            for contact in ContactPoint.objects.filter(client_id__in=part):  # Meta order
+                found[contact.client_id].contacts.append(contact)
+            through = Client.tags.through.objects.filter(client_id__in=part)
+            for client_id, name in through.values_list("client_id", "tag__name").order_by("pk"):
+                found[client_id].tags.append(name)
+        return found
+
+    def _change(
+        self, card: "_Card", data: dict[str, Any], contacts: list[dict[str, Any]] | None
+    ) -> None:
+        """client_services._update's steps on the card in memory; the writes wait for
+        _flush. A ValidationError leaves the card as it was."""
+        client = card.client
+        permissions.ensure_can_change_client(self.actor, client)
+        saved = client.__dict__.copy()
+        saved_contacts = [(c, c.__dict__.copy()) for c in card.contacts]
+        before = _full_snapshot(client, card.contacts, card.tags)
+        try:
+            client_services._apply(client, data)
+            client_services._derive(client)
+            if contacts is None:
+                client.full_clean(exclude=["number"])
+                rows = None
+            else:
+                existing = {c.pk: c for c in card.contacts}
+                inputs = client_services._contact_inputs(contacts)
+                rows = client_services._validate_card(client, inputs, existing)
+        except Exception:
+            client.__dict__.clear()
+            client.__dict__.update(saved)
+            for contact, state in saved_contacts:
+                contact.__dict__.clear()
+                contact.__dict__.update(state)
+            raise
+        client.version += 1
+        client.updated_at = timezone.now()
+        if rows is not None:
+            kept = {r.pk for r in rows if r.pk}
+            card.removed.update(c.pk for c in card.contacts if c.pk not in kept)
+            for contact in rows:
+                if contact.pk is None:
+                    contact.pk = self._next_contact_id()
+                    contact.created_at = client.updated_at
+                    card.added.add(contact.pk)
+                card.changed[contact.pk] = contact
+            card.contacts = sorted(rows, key=lambda c: (c.kind, not c.is_primary, c.pk))
+        after = _full_snapshot(client, card.contacts, card.tags)
+        self.pending_changes.append(_update_entry(self, client, before, after))
+        card.dirty = True
+
+    def _change_with_tags(
+        self,
+        card: "_Card",
+        data: dict[str, Any],
+        contacts: list[dict[str, Any]] | None,
+        tag_names: list[str],
+    ) -> None:
+        """A row that adds tags: client_update itself, on the card as it is stored."""
+        client = Client.objects.prefetch_related("contacts", "tags").get(pk=card.client.pk)
+        tags = client_services.tags_from_names(actor=self.actor, names=tag_names)
+        client_services.client_update(
+            actor=self.actor,
+            client=client,
+            expected_version=None,
+            data=data,
+            contacts=contacts,
+            tags=tags,
+            allow_duplicates=True,
+        )
+
+    def _next_contact_id(self) -> int:
+        """An id for a contact an update adds. On SQLite the claimed ids follow the highest
+        stored one, which holds while this batch has the write lock and nothing else
+        inserts contacts (client_update for a row with tags does: the claim is dropped)."""
+        if not self.contact_ids:
+            self.contact_ids = self._claim_ids(ContactPoint, 256)[::-1]
+        return self.contact_ids.pop()
+
+    def _flush(self, cards: dict[int, "_Card"]) -> None:
+        """Write what _change did to the cards in memory, as client_update's saves would
+        leave the rows (cards, contacts, search entries, quality), with the change-log
+        entries and undo records."""
+        dirty = [card for card in cards.values() if card.dirty]
+        with connection.cursor() as cursor:
+            if dirty:
+                fields = [f for f in Client._meta.concrete_fields if not f.primary_key]
+                assignments = ", ".join(
+                    f"{connection.ops.quote_name(f.column)} = %s" for f in fields
+                )
+                cursor.executemany(
+                    f"UPDATE {Client._meta.db_table} SET {assignments} WHERE id = %s",
+                    [
+                        [f.get_db_prep_save(getattr(c.client, f.attname), connection)
+                         for f in fields] + [c.client.pk]
+                        for c in dirty
+                    ],
+                )  # fmt: skip
+                removed = [pk for card in dirty for pk in card.removed]
+                for start in range(0, len(removed), 900):
+                    ContactPoint.objects.filter(pk__in=removed[start : start + 900]).delete()
+                contact_fields = list(ContactPoint._meta.concrete_fields)
+                added, changed = [], []
+                for card in dirty:
+                    for pk, contact in card.changed.items():
+                        values = [f.get_db_prep_save(getattr(contact, f.attname), connection)
+                                  for f in contact_fields]  # fmt: skip
+                        (added if pk in card.added else changed).append(values)
+                names = [f.column for f in contact_fields]
+                _insert(cursor, ContactPoint._meta.db_table, names, added)
+                if changed:
+                    assignments = ", ".join(f"{connection.ops.quote_name(n)} = %s" for n in names)
+                    cursor.executemany(
+                        f"UPDATE {ContactPoint._meta.db_table} SET {assignments} WHERE id = %s",
+                        [[*values, values[0]] for values in changed],
+                    )
+            _insert(cursor, ObjectChange._meta.db_table, CHANGE_COLUMNS, self.pending_changes)
+            _insert(cursor, ImportedCard._meta.db_table, RECORD_COLUMNS, self.pending_records)
+        if dirty:
+            SearchEntry.objects.bulk_create(
+                [
+                    SearchEntry(
+                        client_id=c.client.pk,
+                        document=build_document(c.client, sorted(c.contacts, key=lambda p: p.pk)),
+                    )
+                    for c in dirty
+                ],
+                update_conflicts=True,
+                unique_fields=["client"],
+                update_fields=["document"],
+                batch_size=500,
+            )
+            ids = {c.client.pk for c in dirty} | {
+                c.client.employer_id for c in dirty if c.client.employer_id
+            }
+            quality_services.quality_refresh_many(sorted(ids))
+        for card in dirty:
+            card.dirty = False
+            card.removed.clear()
+            card.added.clear()
+            card.changed.clear()
+        self.pending_changes = []
+        self.pending_records = []
 
     def _store_errors(self, errors: list[tuple[PreparedRow, RowError]]) -> None:
         room = MAX_STORED_ERRORS - self.stored_errors
@@ -574,7 +781,7 @@ def _merge_into(twin: PreparedRow, row: PreparedRow) -> None:
 
 
 def _changes(
-    client: Client, row: PreparedRow
+    client: Client, existing: list[ContactPoint], current: list[str], row: PreparedRow
 ) -> tuple[dict[str, Any], list[dict[str, Any]] | None, list[str] | None]:
     """What the row would change on the card: fields that differ (names only when the row
     is about the same kind of client), contacts it lacks, tags it lacks."""
@@ -587,7 +794,6 @@ def _changes(
         if value in ("", None) or getattr(client, name) == value:
             continue
         data[name] = value
-    existing = list(client.contacts.all())
     known = {(c.kind, c.normalized) for c in existing}
     primary_kinds = {c.kind for c in existing if c.is_primary}
     new = [c for c in row.contacts if (c[0], c[2]) not in known]
@@ -604,9 +810,9 @@ def _changes(
                  "is_primary": kind not in primary_kinds}
             )  # fmt: skip
             primary_kinds.add(kind)
-    current_tags = {t.name.lower() for t in client.tags.all()}
+    current_tags = {t.lower() for t in current}
     new_tags = [t for t in row.tags if t.lower() not in current_tags]
-    tag_names = [t.name for t in client.tags.all()] + new_tags if new_tags else None
+    tag_names = current + new_tags if new_tags else None
     return data, contacts, tag_names
 
 
@@ -676,10 +882,11 @@ def run_import(
             writer = Writer(job, token)
             count = worker_count(job.total_rows) if workers is None else workers
             rows = prepared_rows(preparer, table.rows(start_after=job.checkpoint_row), count)
-            for batch in _chunks(rows, batch_size()):
-                result = writer.write(batch)
-                if on_batch:
-                    on_batch(job, result)
+            with few_collections():
+                for batch in _chunks(rows, batch_size()):
+                    result = writer.write(batch)
+                    if on_batch:
+                        on_batch(job, result)
         except Superseded:
             return None
         except (FileProblem, PermissionDenied) as exc:
