@@ -200,6 +200,7 @@ class PreparedRow:
     tags: list[str] = field(default_factory=list)
     card_number: int | None = None
     payload: CardPayload | None = None
+    keys: list[tuple[str, str]] | None = None  # the writer's match keys (engine.row_keys)
 
     @property
     def registration_keys(self) -> list[tuple[str, str]]:
