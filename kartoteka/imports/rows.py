@@ -468,9 +468,9 @@ class RowPreparer:
         client.kind = kind
         for name, raw in data.items():
             value, error = _clean_field(name, raw)
-            if error is None:
-                setattr(client, _CLIENT_FIELDS[name].attname, value)
-            else:
+            # As in Model.clean_fields, a value that fails stays as it was for clean().
+            setattr(client, _CLIENT_FIELDS[name].attname, raw if error else value)
+            if error is not None:
                 self._error(row, columns.get(name), raw, error)
         try:
             client.clean()
