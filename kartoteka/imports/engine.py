@@ -9,6 +9,7 @@ after the checkpoint. Parsing and validation, the CPU-heavy part, run in forked 
 processes while this one writes.
 """
 
+import collections
 import contextlib
 import functools
 import gc
@@ -131,8 +132,15 @@ def prepared_rows(
     context = multiprocessing.get_context("fork")
     # The children inherit the database connection but never use it.
     with context.Pool(workers, initializer=_worker_start) as pool:
-        for chunk in pool.imap(_prepare_chunk, _chunks(rows, 500), chunksize=1):
-            yield from chunk
+        # A few chunks in flight, not the whole file: the workers may be faster than the
+        # writer, and rows waiting here would pile up in memory.
+        pending: collections.deque[Any] = collections.deque()
+        for chunk in _chunks(rows, 500):
+            pending.append(pool.apply_async(_prepare_chunk, (chunk,)))
+            if len(pending) > 2 * workers + 1:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
 
 
 def worker_count(total: int | None) -> int:
@@ -697,7 +705,8 @@ class Writer:
                 for start in range(0, len(removed), 900):
                     ContactPoint.objects.filter(pk__in=removed[start : start + 900]).delete()
                 contact_fields = list(ContactPoint._meta.concrete_fields)
-                added, changed = [], []
+                added: list[list[Any]] = []
+                changed: list[list[Any]] = []
                 for card in dirty:
                     for pk, contact in card.changed.items():
                         values = [f.get_db_prep_save(getattr(contact, f.attname), connection)

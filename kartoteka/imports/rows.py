@@ -541,7 +541,7 @@ def _client_converters() -> tuple[tuple[int, Any], ...]:
         if internal == "DateField":
             result.append((position, connection.ops.adapt_datefield_value))
         elif internal == "JSONField":
-            encoder = model_field.encoder
+            encoder = getattr(model_field, "encoder", None)
             result.append((position, lambda value, encoder=encoder: json.dumps(value, cls=encoder)))
         elif internal == "DateTimeField":
             result.append((position, connection.ops.adapt_datetimefield_value))

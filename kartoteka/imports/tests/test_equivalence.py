@@ -142,9 +142,7 @@ def _service_errors(actor, cells: list[str]) -> set[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("column", "value"), BAD_VALUES)
-def test_a_bad_value_gets_the_same_errors_in_an_import_and_in_client_create(
-    alice, column, value
-):
+def test_a_bad_value_gets_the_same_errors_in_an_import_and_in_client_create(alice, column, value):
     cells = ["Иванов Иван"] + [""] * (len(HEADER) - 1)
     cells[column] = value
 
@@ -232,8 +230,13 @@ def test_an_imported_card_is_the_card_client_create_makes(alice, committed):
 
     made = client_services.client_create(
         actor=alice,
-        data={"last_name": "Иванов", "first_name": "Иван", "middle_name": "Иванович",
-              "workplace": "ООО Ромашка", "birth_date": imported.birth_date},  # fmt: skip
+        data={
+            "last_name": "Иванов",
+            "first_name": "Иван",
+            "middle_name": "Иванович",
+            "workplace": "ООО Ромашка",
+            "birth_date": imported.birth_date,
+        },
         contacts=[
             {"kind": "phone", "value": "8 (916) 123-45-67", "label": "Телефон"},
             {"kind": "phone", "value": "+7 903 765-43-21", "label": "Мобильный"},
@@ -248,8 +251,9 @@ def test_an_imported_card_is_the_card_client_create_makes(alice, committed):
     assert list(imported.contacts.order_by("pk").values_list(*fields)) == list(
         made.contacts.order_by("pk").values_list(*fields)
     )
-    assert SearchEntry.objects.get(client=imported).document.split(" ")[2:] == (
-        SearchEntry.objects.get(client=made).document.split(" ")[2:]
+    assert (
+        SearchEntry.objects.get(client=imported).document.split(" ")[2:]
+        == (SearchEntry.objects.get(client=made).document.split(" ")[2:])
     )
 
 
