@@ -335,3 +335,75 @@ def test_a_row_matching_a_card_of_an_earlier_batch_updates_it(alice, committed, 
         content_type__model="client", object_id=card.pk, action="update"
     )
     assert update.after["contacts"] == client_services._contacts_snapshot(contacts)
+
+
+# --- core.changelog.snapshot and search.indexing.build_document: the same output as before --
+
+
+def _snapshot_before(obj, fields):
+    """core.changelog.snapshot as it was before it was made faster for the import."""
+    from kartoteka.core.changelog import _jsonable
+
+    data = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        data[name] = _jsonable(getattr(obj, getattr(field, "attname", name)))
+    return data
+
+
+def _document_before(client, contacts) -> str:
+    """search.indexing.build_document as it was before document_parts was split off."""
+    from kartoteka.clients.normalize import REGISTRATION_VALIDATORS
+    from kartoteka.search.text import has_cjk, variants, words
+
+    parts = [client.card_number, str(client.number)]
+    names = ["last_name", "first_name", "middle_name", "legal_name", "short_name"]
+    name_text = " ".join(getattr(client, f) for f in names if getattr(client, f))
+    for word in words(name_text):
+        parts.extend(variants(word))
+    if has_cjk(name_text):
+        parts.extend(variants(client.display_name))
+    for field in REGISTRATION_VALIDATORS:
+        if getattr(client, field):
+            parts.append(getattr(client, field).lower())
+    for contact in contacts:
+        if contact.kind in ("phone", "whatsapp", "viber") or (
+            contact.kind == "telegram" and contact.normalized.isdigit()
+        ):
+            parts.extend(_phone_forms(contact.normalized))
+        elif contact.kind in ("email", "telegram", "wechat"):
+            parts.append(contact.normalized)
+    return " ".join(dict.fromkeys(p for p in parts if p))
+
+
+def test_snapshot_and_document_are_what_they_were(alice, committed):
+    _import(alice, MIXED_ROWS, committed)
+    client_services.client_create(
+        actor=alice,
+        data={
+            "kind": "company",
+            "legal_name": "ООО «Альфа»",
+            "inn": files.INN_COMPANY,
+            "edrpou": files.EDRPOU,
+            "uscc": files.USCC,
+            "country": "ru",
+            "credit_limit": "1500.50",
+        },
+        contacts=[
+            {"kind": "whatsapp", "value": "+380 50 359 8948"},
+            {"kind": "telegram", "value": "@Alfa_Trade"},
+            {"kind": "wechat", "value": "alfa-cn"},
+            {"kind": "viber", "value": "+7 903 765-43-21"},
+            {"kind": "address", "value": "г. Москва, ул. Тверская, 1"},
+        ],
+        allow_duplicates=True,
+    )
+    cards = list(Client.objects.all())
+    assert len(cards) == 6
+    for card in cards:
+        contacts = list(card.contacts.order_by("pk"))
+        fields = [*client_services.LOG_FIELDS, "created_at", "birth_date", "employer"]
+        assert json.dumps(snapshot(card, fields)) == json.dumps(_snapshot_before(card, fields))
+        assert build_document(card, contacts) == _document_before(card, contacts)
+        forms = {c.normalized: _phone_forms(c.normalized) for c in contacts}
+        assert build_document(card, contacts, forms) == _document_before(card, contacts)
