@@ -291,6 +291,47 @@ def _full_snapshot(client: Client, contacts: list[ContactPoint], tags: list[str]
     return data
 
 
+# What an import never changes on a matched card (_changes leaves them out): validated when
+# the card was stored, they are not checked again with a query each (foreign keys exist, the
+# kind's check constraint, the id's uniqueness).
+_UNCHANGED = frozenset({"number", "kind", "responsible", "team", "employer", "created_by",
+                        "actualized_by"})  # fmt: skip
+
+
+def _validate_change(
+    client: Client,
+    data: dict[str, Any],
+    contacts: list[dict[str, Any]] | None,
+    existing: list[ContactPoint],
+) -> list[ContactPoint] | None:
+    """client_services._validate_card (or full_clean without contacts) for a change that
+    leaves _UNCHANGED alone: the card's field validators and clean(), the contacts through
+    the service's own _validate_contacts, every error at once."""
+    if _UNCHANGED & set(data):
+        if contacts is None:
+            client.full_clean(exclude=["number"])
+            return None
+        inputs = client_services._contact_inputs(contacts)
+        return client_services._validate_card(client, inputs, {c.pk: c for c in existing})
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        client.full_clean(
+            exclude=sorted(_UNCHANGED), validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    rows = None
+    if contacts is not None:
+        inputs = client_services._contact_inputs(contacts)
+        try:
+            rows = client_services._validate_contacts(client, inputs, {c.pk: c for c in existing})
+        except ValidationError as exc:
+            errors.update(exc.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    return rows
+
+
 def _update_entry(
     writer: "Writer", client: Client, before: dict[str, Any], after: dict[str, Any]
 ) -> tuple[Any, ...]:
@@ -360,6 +401,7 @@ class Writer:
         self.channel = current_channel()
         self.log_fields = client_services.LOG_FIELDS
         self.contact_ids: list[int] = []  # claimed for contacts that updates add
+        self.next_contact_id: int | None = None
         self.pending_changes: list[tuple[Any, ...]] = []
         self.pending_records: list[tuple[Any, ...]] = []
 
@@ -367,7 +409,7 @@ class Writer:
 
     def write(self, batch: list[PreparedRow]) -> BatchResult:
         result = BatchResult()
-        self.contact_ids = []
+        self.contact_ids, self.next_contact_id = [], None
         with transaction.atomic():
             self._claim()
             errors: list[tuple[PreparedRow, RowError]] = []
@@ -573,7 +615,7 @@ class Writer:
                 else:
                     self._flush(cards)
                     self._change_with_tags(card, data, contacts, tag_names)
-                    self.contact_ids = []
+                    self.contact_ids, self.next_contact_id = [], None
                     cards[pk] = self._load_cards({pk})[pk]
             except ValidationError as exc:
                 from kartoteka.imports.rows import _messages
@@ -624,13 +666,7 @@ class Writer:
         try:
             client_services._apply(client, data)
             client_services._derive(client)
-            if contacts is None:
-                client.full_clean(exclude=["number"])
-                rows = None
-            else:
-                existing = {c.pk: c for c in card.contacts}
-                inputs = client_services._contact_inputs(contacts)
-                rows = client_services._validate_card(client, inputs, existing)
+            rows = _validate_change(client, data, contacts, card.contacts)
         except Exception:
             client.__dict__.clear()
             client.__dict__.update(saved)
@@ -675,11 +711,17 @@ class Writer:
         )
 
     def _next_contact_id(self) -> int:
-        """An id for a contact an update adds. On SQLite the claimed ids follow the highest
-        stored one, which holds while this batch has the write lock and nothing else
-        inserts contacts (client_update for a row with tags does: the claim is dropped)."""
+        """An id for a contact an update adds, before the batch writes it. PostgreSQL: from
+        the sequence, in blocks. SQLite: counted on from the highest stored id, which holds
+        while this batch has the write lock and nothing else inserts contacts (client_update
+        for a row with tags does: then the count starts afresh, see _update)."""
         if not self.contact_ids:
-            self.contact_ids = self._claim_ids(ContactPoint, 256)[::-1]
+            if connection.vendor == "postgresql" or self.next_contact_id is None:
+                self.contact_ids = self._claim_ids(ContactPoint, 256)[::-1]
+            else:
+                start = self.next_contact_id
+                self.contact_ids = list(range(start + 255, start - 1, -1))
+            self.next_contact_id = self.contact_ids[0] + 1
         return self.contact_ids.pop()
 
     def _flush(self, cards: dict[int, "_Card"]) -> None:

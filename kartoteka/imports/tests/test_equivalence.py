@@ -407,3 +407,26 @@ def test_snapshot_and_document_are_what_they_were(alice, committed):
         assert build_document(card, contacts) == _document_before(card, contacts)
         forms = {c.normalized: _phone_forms(c.normalized) for c in contacts}
         assert build_document(card, contacts, forms) == _document_before(card, contacts)
+
+
+def test_many_matched_cards_getting_contacts_in_one_batch(alice, committed):
+    cards = [
+        client_services.client_create(
+            actor=alice,
+            data={"last_name": f"Клиентов{i}"},
+            contacts=[{"kind": "phone", "value": f"+7 916 {i:07d}"}],
+        )
+        for i in range(300)
+    ]
+    rows = [["Фамилия", "Телефон", "E-mail"]] + [
+        [f"Клиентов{i}", f"+7 916 {i:07d}", f"client{i}@mail.ru"] for i in range(300)
+    ]
+
+    job = _import(alice, rows, committed)
+
+    assert (job.created_count, job.updated_count, job.error_count) == (0, 300, 0)
+    assert ContactPoint.objects.filter(kind="email").count() == 300
+    for card in cards[::37]:
+        assert sorted(card.contacts.values_list("kind", flat=True)) == ["email", "phone"]
+        document = SearchEntry.objects.get(client=card).document
+        assert document == build_document(card, list(card.contacts.order_by("pk")))
