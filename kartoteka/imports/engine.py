@@ -278,6 +278,7 @@ class _Card:
     contacts: list[ContactPoint]
     tags: list[str]
     dirty: bool = False
+    columns: set[str] = field(default_factory=set)  # attributes _change set
     added: set[int] = field(default_factory=set)
     removed: set[int] = field(default_factory=set)
     changed: dict[int, ContactPoint] = field(default_factory=dict)
@@ -290,6 +291,8 @@ def _full_snapshot(client: Client, contacts: list[ContactPoint], tags: list[str]
     data["tags"] = sorted(tags)
     return data
 
+
+_CLIENT_FIELDS = [f for f in Client._meta.concrete_fields if not f.primary_key]
 
 # What an import never changes on a matched card (_changes leaves them out): validated when
 # the card was stored, they are not checked again with a query each (foreign keys exist, the
@@ -676,6 +679,7 @@ class Writer:
             raise
         client.version += 1
         client.updated_at = timezone.now()
+        card.columns.update(k for k, v in client.__dict__.items() if saved.get(k, v) is not v)
         if rows is not None:
             kept = {r.pk for r in rows if r.pk}
             card.removed.update(c.pk for c in card.contacts if c.pk not in kept)
@@ -731,18 +735,24 @@ class Writer:
         dirty = [card for card in cards.values() if card.dirty]
         with connection.cursor() as cursor:
             if dirty:
-                fields = [f for f in Client._meta.concrete_fields if not f.primary_key]
-                assignments = ", ".join(
-                    f"{connection.ops.quote_name(f.column)} = %s" for f in fields
-                )
-                cursor.executemany(
-                    f"UPDATE {Client._meta.db_table} SET {assignments} WHERE id = %s",
-                    [
-                        [f.get_db_prep_save(getattr(c.client, f.attname), connection)
-                         for f in fields] + [c.client.pk]
-                        for c in dirty
-                    ],
-                )  # fmt: skip
+                # The columns _change set, not all as save() writes them: the rows end the
+                # same, and SQLite leaves the indexes of the other columns alone.
+                by_columns: dict[tuple[Any, ...], list[_Card]] = {}
+                for card in dirty:
+                    fields = tuple(f for f in _CLIENT_FIELDS if f.attname in card.columns)
+                    by_columns.setdefault(fields, []).append(card)
+                for fields, cards_alike in by_columns.items():
+                    assignments = ", ".join(
+                        f"{connection.ops.quote_name(f.column)} = %s" for f in fields
+                    )
+                    cursor.executemany(
+                        f"UPDATE {Client._meta.db_table} SET {assignments} WHERE id = %s",
+                        [
+                            [f.get_db_prep_save(getattr(c.client, f.attname), connection)
+                             for f in fields] + [c.client.pk]
+                            for c in cards_alike
+                        ],
+                    )  # fmt: skip
                 removed = [pk for card in dirty for pk in card.removed]
                 for start in range(0, len(removed), 900):
                     ContactPoint.objects.filter(pk__in=removed[start : start + 900]).delete()
@@ -784,6 +794,7 @@ class Writer:
             quality_services.quality_refresh_many(sorted(ids))
         for card in dirty:
             card.dirty = False
+            card.columns.clear()
             card.removed.clear()
             card.added.clear()
             card.changed.clear()
