@@ -264,20 +264,14 @@ def _valid_phone(value: str, region: str) -> tuple[str, str, list[str]] | None:
     return phonenumbers.format_number(canonical, _INTERNATIONAL), e164, phone_forms(e164, canonical)
 
 
-def clean_contact(
-    kind: str, value: str, region: str = ""
-) -> tuple[str, str, list[str] | None] | ValidationError:
-    """(value as stored, normalised value, search forms of a phone or None) as
-    ContactPoint's own clean() and its value field's validators make them, or the error;
-    phones without a country code read as numbers of `region` ("" = the installation's)."""
-    return _clean_contact(kind, value, region.upper() or settings.KARTOTEKA_PHONE_REGION)
-
-
 @lru_cache(maxsize=100_000)
 def _clean_contact(
     kind: str, value: str, region: str
 ) -> tuple[str, str, list[str] | None] | ValidationError:
-    """clean_contact for a region given, cached: phones and emails repeat across a file."""
+    """(value as stored, normalised value, search forms of a phone or None) as
+    ContactPoint's own clean() and its value field's validators make them, or the error;
+    phones without a country code read as numbers of `region` (never "": the preparer
+    puts in the installation's). Cached: phones and emails repeat across a file."""
     if kind == ContactPoint.Kind.PHONE and value.strip():
         found = _valid_phone(value, region)
         if found is not None:
