@@ -2,11 +2,12 @@
 
 Each batch is one transaction that writes the batch's new cards (the rows
 `clients.services.client_create` would write: card, contacts, tags, search entry, change
-log), changes the matched cards through `clients.services.client_update`, records what
-was done (ImportedCard, with before-images) and moves the import's checkpoint. A process
-killed mid-way therefore leaves whole batches or nothing, and a resumed run carries on
-after the checkpoint. Parsing and validation, the CPU-heavy part, run in forked worker
-processes while this one writes.
+log), changes the matched cards the way `clients.services.client_update` does (its own
+steps, with the writes made once per batch), records what was done (ImportedCard, with
+before-images) and moves the import's checkpoint. A process killed mid-way therefore leaves
+whole batches or nothing, and a resumed run carries on after the checkpoint. Parsing,
+validation and building the new cards' rows, the CPU-heavy part, run in forked worker
+processes while this one inserts.
 """
 
 import collections

@@ -4,9 +4,12 @@ Validation is the card's own: every value goes through the Client model field's 
 (types, lengths, choices), `Client.clean` (names, registration numbers by checksum,
 country) and `ContactPoint.clean` (phones to E.164, emails, messengers), the same code the
 forms and the API reach through `clients.services`. Only parsing is import-specific:
-splitting full names, dates in local formats, kind and status in four languages.
+splitting full names, dates in local formats, kind and status in four languages. Where the
+same validators are called more cheaply (one phone parse, values cached), test_equivalence
+holds the results to the card's own code.
 
-Pure computation without database access, so it runs in worker processes.
+Pure computation without database access, so it runs in worker processes; for a run that
+writes it also builds the new card's rows (CardPayload), which the writer only inserts.
 """
 
 import datetime
