@@ -346,7 +346,7 @@ def _update_entry(
     after = {k: v for k, v in after.items() if k in changed}
     return (writer.content_type.pk, client.pk, str(client)[:300], client.pk,
             ObjectChange.Action.UPDATE.value, writer.actor.pk, writer.channel,
-            current_request_id(), connection.ops.adapt_datetimefield_value(timezone.now()),
+            writer.request_id, connection.ops.adapt_datetimefield_value(timezone.now()),
             json.dumps(before), json.dumps(after), "")  # fmt: skip
 
 
@@ -403,6 +403,8 @@ class Writer:
         self.created_keys: dict[tuple[str, str], int] = {}
         self.stored_errors = ImportRowError.objects.filter(job=job, is_dry_run=False).count()
         self.channel = current_channel()
+        # The run's change-log entries carry it: undo tells the import's own changes apart.
+        self.request_id = f"import-{job.pk}"
         self.log_fields = client_services.LOG_FIELDS
         self.contact_ids: list[int] = []  # claimed for contacts that updates add
         self.next_contact_id: int | None = None
@@ -537,7 +539,7 @@ class Writer:
             CLIENT_WRITER_FILLS["updated_at"],
         )
         job_id, actor_id, content_type_id = self.job.pk, self.actor.pk, self.content_type.pk
-        request_id, message = f"import-{job_id}", f"import #{job_id}"
+        request_id, message = self.request_id, f"import #{job_id}"
         create, created = ObjectChange.Action.CREATE.value, ImportedCard.Action.CREATED.value
         client_rows: list[list[Any]] = []
         contact_rows: list[tuple[Any, ...]] = []
@@ -1113,7 +1115,7 @@ def run_undo(job_pk: int, *, final_status: str = Import.Status.UNDONE) -> Import
 
 def _undo_records(actor: User, job: Import, records: list[ImportedCard]) -> None:
     created = [r.client_id for r in records if r.action == ImportedCard.Action.CREATED]
-    untouched = set(Client.objects.filter(pk__in=created, version=1).values_list("pk", flat=True))
+    untouched = _untouched_since(job, created)
     changed_since = [pk for pk in created if pk not in untouched]
     if untouched:
         _delete_cards(actor, job, sorted(untouched))
@@ -1127,6 +1129,23 @@ def _undo_records(actor: User, job: Import, records: list[ImportedCard]) -> None
         if found is None:
             continue
         _restore(actor, found, record.before)
+
+
+def _untouched_since(job: Import, created: list[int]) -> set[int]:
+    """The cards the import created that nobody else has changed since: version 1, or one
+    more per "update" the import itself logged (a later row of the file about the same
+    client). Anyone else's change raises the version without such an entry."""
+    versions = dict(Client.objects.filter(pk__in=created).values_list("pk", "version"))
+    own = collections.Counter(
+        ObjectChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(Client),
+            object_id__in=[pk for pk, version in versions.items() if version > 1],
+            action=ObjectChange.Action.UPDATE,
+            channel=ObjectChange.Channel.IMPORT,
+            request_id=f"import-{job.pk}",
+        ).values_list("object_id", flat=True)
+    )
+    return {pk for pk, version in versions.items() if version == 1 + own[pk]}
 
 
 def _delete_cards(actor: User, job: Import, pks: list[int]) -> None:

@@ -430,3 +430,35 @@ def test_many_matched_cards_getting_contacts_in_one_batch(alice, committed):
         assert sorted(card.contacts.values_list("kind", flat=True)) == ["email", "phone"]
         document = SearchEntry.objects.get(client=card).document
         assert document == build_document(card, list(card.contacts.order_by("pk")))
+
+
+SAME_CLIENT_TWICE = [
+    ["ФИО", "Телефон", "E-mail"],
+    ["Петров Пётр", "+7 916 111-22-33", ""],
+    ["Петров Пётр Петрович", "+7 916 111-22-33", "petrov@mail.ru"],
+]
+
+
+def test_undo_removes_a_card_that_only_the_imports_own_rows_changed(alice, committed, settings):
+    settings.KARTOTEKA_IMPORT_BATCH_SIZE = 1
+    job = _import(alice, SAME_CLIENT_TWICE, committed)
+    assert Client.objects.get().version == 2
+
+    committed(services.import_undo, actor=alice, job=job)
+
+    assert Client.objects.count() == 0
+    assert SearchEntry.objects.count() == 0
+
+
+def test_undo_archives_such_a_card_when_someone_else_changed_it(alice, committed, settings):
+    settings.KARTOTEKA_IMPORT_BATCH_SIZE = 1
+    job = _import(alice, SAME_CLIENT_TWICE, committed)
+    card = Client.objects.get()
+    client_services.client_update(
+        actor=alice, client=card, expected_version=None, data={"position": "директор"}
+    )
+
+    committed(services.import_undo, actor=alice, job=job)
+
+    card.refresh_from_db()
+    assert (card.is_archived, card.position) == (True, "директор")
