@@ -4,6 +4,7 @@ import datetime
 import decimal
 import uuid
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -13,8 +14,12 @@ from kartoteka.audit import services as audit_services
 from kartoteka.core.context import current_channel, current_request_id
 from kartoteka.core.models import ObjectChange
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
 
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values: no isinstance chain (the import logs millions)
+        return value
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
@@ -28,12 +33,17 @@ def _jsonable(value: Any) -> Any:
 
 def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     """The values of `fields` on `obj` as JSON-ready data (foreign keys by id)."""
-    data: dict[str, Any] = {}
-    for name in fields:
-        field = obj._meta.get_field(name)
-        attname = getattr(field, "attname", name)
-        data[name] = _jsonable(getattr(obj, attname))
-    return data
+    return {
+        name: _jsonable(getattr(obj, attname))
+        for name, attname in _attnames(type(obj), tuple(fields))
+    }
+
+
+@lru_cache(maxsize=256)
+def _attnames(model: type[models.Model], fields: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(name, attribute) pairs of `fields`: a foreign key's attribute is its id."""
+    meta = model._meta
+    return tuple((name, getattr(meta.get_field(name), "attname", name)) for name in fields)
 
 
 def client_id_of(obj: models.Model) -> int | None:

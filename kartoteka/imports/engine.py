@@ -2,15 +2,20 @@
 
 Each batch is one transaction that writes the batch's new cards (the rows
 `clients.services.client_create` would write: card, contacts, tags, search entry, change
-log), changes the matched cards through `clients.services.client_update`, records what
-was done (ImportedCard, with before-images) and moves the import's checkpoint. A process
-killed mid-way therefore leaves whole batches or nothing, and a resumed run carries on
-after the checkpoint. Parsing and validation, the CPU-heavy part, run in forked worker
-processes while this one writes.
+log), changes the matched cards the way `clients.services.client_update` does (its own
+steps, with the writes made once per batch), records what was done (ImportedCard, with
+before-images) and moves the import's checkpoint. A process killed mid-way therefore leaves
+whole batches or nothing, and a resumed run carries on after the checkpoint. Parsing,
+validation and building the new cards' rows, the CPU-heavy part, run in forked worker
+processes while this one inserts.
 """
 
+import collections
+import contextlib
 import functools
+import gc
 import itertools
+import json
 import multiprocessing
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -29,14 +34,25 @@ from kartoteka.accounts.models import User
 from kartoteka.audit import services as audit_services
 from kartoteka.clients import permissions
 from kartoteka.clients import services as client_services
-from kartoteka.clients.demo import _fts_trigger_sql, _RowMaker, card_rows_insert
 from kartoteka.clients.models import CardNumberCounter, Client, ContactPoint
-from kartoteka.core.changelog import snapshot
+from kartoteka.core.changelog import _jsonable, snapshot
 from kartoteka.core.context import change_context, current_channel, current_request_id
 from kartoteka.core.models import ObjectChange, Tag
 from kartoteka.imports.models import Import, ImportedCard, ImportRowError
 from kartoteka.imports.parsers import FileProblem, Options, Table, open_table
-from kartoteka.imports.rows import PreparedRow, RowError, RowOptions, RowPreparer
+from kartoteka.imports.rows import (
+    CLIENT_COLUMNS,
+    CLIENT_WRITER_FILLS,
+    CardDefaults,
+    PreparedRow,
+    RowError,
+    RowOptions,
+    RowPreparer,
+    payload_for,
+)
+from kartoteka.quality import services as quality_services
+from kartoteka.search.indexing import build_document
+from kartoteka.search.models import SearchEntry
 
 MAX_STORED_ERRORS = 10_000  # per import and pass; the counts stay exact beyond it
 NAME_FIELDS = ("last_name", "first_name", "middle_name", "legal_name", "short_name")
@@ -56,10 +72,18 @@ def open_job_table(job: Import) -> Table:
     return open_table(job.file, name=job.file_name, options=options)
 
 
-def job_preparer(job: Import, header: list[str]) -> RowPreparer:
+def job_preparer(job: Import, header: list[str], *, writing: bool = False) -> RowPreparer:
+    """The row preparer of an import; `writing`: for the run itself, whose rows then carry
+    the new cards' rows ready to insert."""
     mapping = {int(k): v for k, v in job.mapping.items()}
     options = RowOptions(default_kind=job.default_kind, phone_region=job.phone_region)
-    return RowPreparer(header, mapping, options)
+    return RowPreparer(header, mapping, options, card_defaults(job) if writing else None)
+
+
+def card_defaults(job: Import) -> CardDefaults:
+    return CardDefaults(
+        responsible_id=job.responsible_id, team_id=job.team_id, created_by_id=job.created_by_id
+    )
 
 
 # --- Parallel preparation ---------------------------------------------------------------------
@@ -70,6 +94,24 @@ _WORKER_PREPARER: RowPreparer | None = None
 def _prepare_chunk(chunk: list[tuple[int, list[str]]]) -> list[PreparedRow]:
     assert _WORKER_PREPARER is not None
     return [_WORKER_PREPARER.prepare(number, cells) for number, cells in chunk]
+
+
+@contextlib.contextmanager
+def few_collections() -> Iterator[None]:
+    """The cyclic garbage collector run rarely: a run allocates millions of short-lived
+    objects (rows, their cells and values) and holds millions of long-lived ones (the keys
+    of the cards it created), and the default thresholds would scan the long-lived ones
+    again and again. Memory is still freed by reference counting."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _worker_start() -> None:
+    gc.set_threshold(100_000, 50, 1000)
 
 
 def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -90,9 +132,16 @@ def prepared_rows(
     _WORKER_PREPARER = preparer
     context = multiprocessing.get_context("fork")
     # The children inherit the database connection but never use it.
-    with context.Pool(workers) as pool:
-        for chunk in pool.imap(_prepare_chunk, _chunks(rows, 500), chunksize=1):
-            yield from chunk
+    with context.Pool(workers, initializer=_worker_start) as pool:
+        # A few chunks in flight, not the whole file: the workers may be faster than the
+        # writer, and rows waiting here would pile up in memory.
+        pending: collections.deque[Any] = collections.deque()
+        for chunk in _chunks(rows, 500):
+            pending.append(pool.apply_async(_prepare_chunk, (chunk,)))
+            if len(pending) > 2 * workers + 1:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
 
 
 def worker_count(total: int | None) -> int:
@@ -127,33 +176,16 @@ def find_matches(actor: User, rows: list[PreparedRow], match_by: list[str]) -> d
     Keys in order of trust: card number, registration number, phone, email; the first key
     that finds a card decides (the oldest card when several share a phone).
     """
+    wanted: dict[str, set[str]] = {}
+    for row in rows:
+        for name, value in row_keys(row, match_by):
+            wanted.setdefault(name, set()).add(value)
     by_key: dict[tuple[str, str], int] = {}
-
-    def remember(key: tuple[str, str], pk: int) -> None:
-        if key not in by_key or pk < by_key[key]:
-            by_key[key] = pk
-
-    if "number" in match_by:
-        numbers = {r.card_number for r in rows if r.card_number}
-        for number, pk in _in_chunks(numbers, lambda part: Client.objects.filter(number__in=part)
-                                     .values_list("number", "pk")):  # fmt: skip
-            remember(("number", str(number)), pk)
-    if "registration" in match_by:
-        wanted: dict[str, set[str]] = {}
-        for row in rows:
-            for name, value in row.registration_keys:
-                wanted.setdefault(name, set()).add(value)
-        for name, values in wanted.items():
-            found = _in_chunks(values, _registration_query(name))
-            for value, pk in found:
-                remember((name, value), pk)
-    for kind in ("phone", "email"):
-        if kind not in match_by:
-            continue
-        values = {n for r in rows for k, n in r.contact_keys if k == kind}
-        found = _in_chunks(values, _contact_query(kind))
-        for value, pk in found:
-            remember((kind, value), pk)
+    for name, values in wanted.items():
+        for value, pk in _in_chunks(values, _key_query(name)):
+            key = (name, str(value))
+            if key not in by_key or pk < by_key[key]:
+                by_key[key] = pk
     visible = _visible_ids(actor, set(by_key.values()))
     result: dict[int, int] = {}
     for row in rows:
@@ -165,32 +197,45 @@ def find_matches(actor: User, rows: list[PreparedRow], match_by: list[str]) -> d
     return result
 
 
-def _registration_query(name: str) -> Callable[[list[Any]], Any]:
+def _key_query(name: str) -> Callable[[list[Any]], Any]:
+    """The (value, card id) pairs of stored cards for a kind of key, in one indexed query
+    per part (SQL of its own: at a million rows the ORM's per-query cost counts)."""
+    quote = connection.ops.quote_name
+    if name in ("phone", "email"):
+        table, column, owner = ContactPoint._meta.db_table, "normalized", "client_id"
+        condition, extra = f"{quote('kind')} = %s AND ", [name]
+    else:
+        table, column, owner = Client._meta.db_table, name, "id"
+        condition, extra = "", []
+
     def query(part: list[Any]) -> Any:
-        return Client.objects.filter(**{f"{name}__in": part}).values_list(name, "pk")
-
-    return query
-
-
-def _contact_query(kind: str) -> Callable[[list[Any]], Any]:
-    def query(part: list[Any]) -> Any:
-        return ContactPoint.objects.filter(kind=kind, normalized__in=part).values_list(
-            "normalized", "client_id"
-        )
+        values = [int(v) for v in part] if name == "number" else part
+        placeholders = ", ".join(["%s"] * len(values))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {quote(column)}, {quote(owner)} FROM {quote(table)} "
+                f"WHERE {condition}{quote(column)} IN ({placeholders})",
+                [*extra, *values],
+            )
+            return cursor.fetchall()
 
     return query
 
 
 def row_keys(row: PreparedRow, match_by: list[str]) -> list[tuple[str, str]]:
-    keys: list[tuple[str, str]] = []
-    if "number" in match_by and row.card_number:
-        keys.append(("number", str(row.card_number)))
-    if "registration" in match_by:
-        keys.extend(row.registration_keys)
-    for kind in ("phone", "email"):
-        if kind in match_by:
-            keys.extend((k, n) for k, n in row.contact_keys if k == kind)
-    return keys
+    """The row's match keys, most trusted first: card number, registration numbers, phones,
+    emails. Kept on the row (one import has one `match_by`); a merge drops them."""
+    if row.keys is None:
+        keys: list[tuple[str, str]] = []
+        if "number" in match_by and row.card_number:
+            keys.append(("number", str(row.card_number)))
+        if "registration" in match_by:
+            keys.extend(row.registration_keys)
+        for kind in ("phone", "email"):
+            if kind in match_by:
+                keys.extend((k, n) for k, _v, n, _l, _p in row.contacts if k == kind)
+        row.keys = keys
+    return row.keys
 
 
 def _in_chunks(values: set[Any], query: Callable[[list[Any]], Any]) -> list[Any]:
@@ -214,15 +259,130 @@ class BatchResult:
     created_keys: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def before_image(client: Client) -> dict[str, Any]:
+def before_image(client: Client, contacts: list[ContactPoint], tags: list[str]) -> dict[str, Any]:
     """The card's editable values, contacts and tags: enough to put it back as it was."""
     data = snapshot(client, client_services.EDITABLE_FIELDS)
     return {
         "fields": data,
         "version": client.version,
-        "contacts": [[c.kind, c.value, c.label, c.is_primary] for c in client.contacts.all()],
-        "tags": sorted(t.name for t in client.tags.all()),
+        "contacts": [[c.kind, c.value, c.label, c.is_primary] for c in contacts],
+        "tags": sorted(tags),
     }
+
+
+@dataclass
+class _Card:
+    """A matched card as a batch holds it: contacts in the database's order, tag names, and
+    what _change did that _flush has yet to write."""
+
+    client: Client
+    contacts: list[ContactPoint]
+    tags: list[str]
+    dirty: bool = False
+    columns: set[str] = field(default_factory=set)  # attributes _change set
+    added: set[int] = field(default_factory=set)
+    removed: set[int] = field(default_factory=set)
+    changed: dict[int, ContactPoint] = field(default_factory=dict)
+
+
+def _full_snapshot(client: Client, contacts: list[ContactPoint], tags: list[str]) -> dict[str, Any]:
+    """client_services._full_snapshot of the card as held in memory."""
+    data = snapshot(client, client_services.LOG_FIELDS)
+    data["contacts"] = client_services._contacts_snapshot(contacts)
+    data["tags"] = sorted(tags)
+    return data
+
+
+_CLIENT_FIELDS = [f for f in Client._meta.concrete_fields if not f.primary_key]
+
+# What an import never changes on a matched card (_changes leaves them out): validated when
+# the card was stored, they are not checked again with a query each (foreign keys exist, the
+# kind's check constraint, the id's uniqueness).
+_UNCHANGED = frozenset({"number", "kind", "responsible", "team", "employer", "created_by",
+                        "actualized_by"})  # fmt: skip
+
+
+def _validate_change(
+    client: Client,
+    data: dict[str, Any],
+    contacts: list[dict[str, Any]] | None,
+    existing: list[ContactPoint],
+) -> list[ContactPoint] | None:
+    """client_services._validate_card (or full_clean without contacts) for a change that
+    leaves _UNCHANGED alone: the card's field validators and clean(), the contacts through
+    the service's own _validate_contacts, every error at once."""
+    if _UNCHANGED & set(data):
+        if contacts is None:
+            client.full_clean(exclude=["number"])
+            return None
+        inputs = client_services._contact_inputs(contacts)
+        return client_services._validate_card(client, inputs, {c.pk: c for c in existing})
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        client.full_clean(
+            exclude=sorted(_UNCHANGED), validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    rows = None
+    if contacts is not None:
+        inputs = client_services._contact_inputs(contacts)
+        try:
+            rows = client_services._validate_contacts(client, inputs, {c.pk: c for c in existing})
+        except ValidationError as exc:
+            errors.update(exc.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    return rows
+
+
+def _update_entry(
+    writer: "Writer", client: Client, before: dict[str, Any], after: dict[str, Any]
+) -> tuple[Any, ...]:
+    """The row core.changelog.log_change writes for an "update": changed keys only."""
+    before, after = _jsonable(before), _jsonable(after)
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    before = {k: v for k, v in before.items() if k in changed}
+    after = {k: v for k, v in after.items() if k in changed}
+    return (writer.content_type.pk, client.pk, str(client)[:300], client.pk,
+            ObjectChange.Action.UPDATE.value, writer.actor.pk, writer.channel,
+            writer.request_id, connection.ops.adapt_datetimefield_value(timezone.now()),
+            json.dumps(before), json.dumps(after), "")  # fmt: skip
+
+
+CONTACT_COLUMNS = ["id", "client_id", "kind", "value", "normalized", "label", "is_primary",
+                   "created_at"]  # fmt: skip
+CHANGE_COLUMNS = ["content_type_id", "object_id", "object_repr", "client_id", "action", "actor_id",
+                  "channel", "request_id", "timestamp", "before", "after", "message"]  # fmt: skip
+RECORD_COLUMNS = ["job_id", "client_id", "row", "action", "before"]
+
+
+def _insert(cursor: Any, table: str, columns: list[str], rows: list[Any]) -> None:
+    """Insert rows as they are: COPY on PostgreSQL, one prepared INSERT run for all rows
+    elsewhere (a fraction of bulk_create's cost per row)."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    if connection.vendor == "postgresql":
+        with cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    placeholders = ", ".join(["%s"] * len(columns))
+    cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})", rows)
+
+
+def _fts_trigger_sql() -> str | None:
+    """SQLite: the trigger that copies new search entries into the FTS table, if present."""
+    if connection.vendor != "sqlite":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'search_fts_ai'"
+        )
+        found = cursor.fetchone()
+    return found[0] if found else None
 
 
 class Writer:
@@ -233,7 +393,7 @@ class Writer:
         self.token = token
         self.actor: User = job.created_by
         self.match_by = list(job.match_by)
-        self.rows = _RowMaker()
+        self.defaults = card_defaults(job)
         self.trigger_sql = _fts_trigger_sql()
         self.content_type = ContentType.objects.get_for_model(Client)
         self.tag_ids: dict[str, int] = {}
@@ -243,12 +403,19 @@ class Writer:
         self.created_keys: dict[tuple[str, str], int] = {}
         self.stored_errors = ImportRowError.objects.filter(job=job, is_dry_run=False).count()
         self.channel = current_channel()
+        # The run's change-log entries carry it: undo tells the import's own changes apart.
+        self.request_id = f"import-{job.pk}"
         self.log_fields = client_services.LOG_FIELDS
+        self.contact_ids: list[int] = []  # claimed for contacts that updates add
+        self.next_contact_id: int | None = None
+        self.pending_changes: list[tuple[Any, ...]] = []
+        self.pending_records: list[tuple[Any, ...]] = []
 
     # -- entry point --
 
     def write(self, batch: list[PreparedRow]) -> BatchResult:
         result = BatchResult()
+        self.contact_ids, self.next_contact_id = [], None
         with transaction.atomic():
             self._claim()
             errors: list[tuple[PreparedRow, RowError]] = []
@@ -356,81 +523,69 @@ class Writer:
         return list(range(start, start + count))
 
     def _create(self, creates: list[PreparedRow], result: BatchResult) -> None:
+        """Insert the new cards with what client_create writes along (contacts, tags, search
+        entry, "create" change-log entry) and the undo records. The rows come computed from
+        the preparer (PreparedRow.payload); here they only get ids, numbers and the time."""
         if not creates:
             return
-        from kartoteka.clients.demo import CardSpec, ContactSpec
-
-        now = timezone.now()
+        stamp = connection.ops.adapt_datetimefield_value(timezone.now())
         first_number = self._claim_numbers(len(creates))
         client_ids = self._claim_ids(Client, len(creates))
         contact_ids = iter(self._claim_ids(ContactPoint, sum(len(r.contacts) for r in creates)))
         tag_ids = self._tag_ids({t for r in creates for t in r.tags})
-        job = self.job
+        at_id, at_number = CLIENT_WRITER_FILLS["id"], CLIENT_WRITER_FILLS["number"]
+        at_created, at_updated = (
+            CLIENT_WRITER_FILLS["created_at"],
+            CLIENT_WRITER_FILLS["updated_at"],
+        )
+        job_id, actor_id, content_type_id = self.job.pk, self.actor.pk, self.content_type.pk
+        request_id, message = self.request_id, f"import #{job_id}"
+        create, created = ObjectChange.Action.CREATE.value, ImportedCard.Action.CREATED.value
         client_rows: list[list[Any]] = []
-        contact_rows: list[list[Any]] = []
+        contact_rows: list[tuple[Any, ...]] = []
         entries: list[tuple[int, str]] = []
         tags: list[tuple[int, int]] = []
-        changes: list[ObjectChange] = []
-        records: list[ImportedCard] = []
+        changes: list[tuple[Any, ...]] = []
+        records: list[tuple[Any, ...]] = []
         for index, row in enumerate(creates):
-            number = first_number + index
-            fields = {k: v for k, v in row.fields.items() if k not in ("display_name", "sort_name")}
-            fields.setdefault("status", Client.Status.LEAD)
-            fields.update(
-                responsible_id=job.responsible_id,
-                team_id=job.team_id,
-                created_by_id=self.actor.pk,
-                created_at=now,
-                updated_at=now,
-                custom_field_data={},
-            )
-            contacts = [ContactSpec(*c) for c in row.contacts]
-            spec = CardSpec(key=index, fields=fields, contacts=contacts)
-            client = self.rows.client(spec, client_ids[index], number, None)
-            client_rows.append(self.rows.client_row(client))
-            for contact in contacts:
-                contact_rows.append(self.rows.contact_row(client, next(contact_ids), contact))
-            head = [client.card_number, str(number)]
-            entries.append((client.pk, " ".join(dict.fromkeys([*head, *row.document_tail]))))
-            row_tags = sorted({tag_ids[t] for t in row.tags if t in tag_ids})
-            tags.extend((client.pk, t) for t in row_tags)
-            after = snapshot(client, self.log_fields)
-            after["contacts"] = sorted(
-                f"{c.kind}:{c.value}" + (" *" if c.is_primary else "") for c in contacts
-            )
-            after["tags"] = sorted(set(row.tags))
-            changes.append(
-                ObjectChange(
-                    content_type=self.content_type,
-                    object_id=client.pk,
-                    object_repr=str(client)[:300],
-                    action=ObjectChange.Action.CREATE,
-                    actor=self.actor,
-                    channel=self.channel,
-                    request_id=f"import-{job.pk}",
-                    after=after,
-                    message=f"import #{job.pk}",
+            payload = row.payload or payload_for(row, self.defaults)
+            pk, number = client_ids[index], first_number + index
+            values = payload.values
+            values[at_id], values[at_number] = pk, number
+            values[at_created] = values[at_updated] = stamp
+            client_rows.append(values)
+            for kind, value, normalized, label, is_primary in row.contacts:
+                contact_rows.append(
+                    (next(contact_ids), pk, kind, value, normalized, label, is_primary, stamp)
                 )
-            )
-            records.append(
-                ImportedCard(
-                    job=job, client_id=client.pk, row=row.row, action=ImportedCard.Action.CREATED
-                )
-            )
+            head = [f"{number:06d}", str(number)]  # Client.card_number, as build_document
+            entries.append((pk, " ".join(dict.fromkeys([*head, *payload.document]))))
+            tags.extend((pk, t) for t in sorted({tag_ids[t] for t in row.tags if t in tag_ids}))
+            label = (payload.label or f"#{number}")[:300]  # str(client), as log_change
+            changes.append((content_type_id, pk, label, pk, create, actor_id, self.channel,
+                            request_id, stamp, "{}", payload.after, message))  # fmt: skip
+            records.append((job_id, pk, row.row, created, None))
             for key in row_keys(row, self.match_by):
-                result.created_keys.setdefault(key, client.pk)
+                result.created_keys.setdefault(key, pk)
         with connection.cursor() as cursor:
-            card_rows_insert(
-                cursor,
-                clients=client_rows,
-                contacts=contact_rows,
-                entries=entries,
-                tags=tags,
-                trigger_sql=self.trigger_sql,
-            )
-        ObjectChange.objects.bulk_create(changes, batch_size=500)
-        ImportedCard.objects.bulk_create(records, batch_size=2000)
-        self.touched.update(r.client_id for r in records)
+            _insert(cursor, Client._meta.db_table, CLIENT_COLUMNS, client_rows)
+            _insert(cursor, ContactPoint._meta.db_table, CONTACT_COLUMNS, contact_rows)
+            if self.trigger_sql:
+                # FTS5 flushes its pending terms at every trigger-driven statement: the
+                # entries go into the FTS table directly, the trigger is back before the
+                # batch commits (a crash in between rolls both back).
+                cursor.execute("DROP TRIGGER search_fts_ai")
+                _insert(cursor, SearchEntry._meta.db_table, ["client_id", "document"], entries)
+                cursor.executemany(
+                    "INSERT INTO search_fts (rowid, document) VALUES (%s, %s)", entries
+                )
+                cursor.execute(self.trigger_sql)
+            else:
+                _insert(cursor, SearchEntry._meta.db_table, ["client_id", "document"], entries)
+            _insert(cursor, Client.tags.through._meta.db_table, ["client_id", "tag_id"], tags)
+            _insert(cursor, ObjectChange._meta.db_table, CHANGE_COLUMNS, changes)
+            _insert(cursor, ImportedCard._meta.db_table, RECORD_COLUMNS, records)
+        self.touched.update(client_ids)
         result.created += len(creates)
 
     # -- existing cards --
@@ -441,37 +596,33 @@ class Writer:
         result: BatchResult,
         errors: list[tuple[PreparedRow, RowError]],
     ) -> None:
+        """Change the matched cards as client_update would, with the batch's writes made
+        together: each row goes through the service's own steps (permission, values applied,
+        names derived, card and contacts validated by _validate_card, version bumped, change
+        logged with before and after) on the card as this batch holds it, and the cards,
+        contacts, search entries, change-log entries, quality scores and undo records are
+        written once at the end. A row that adds tags goes through client_update itself."""
         if not updates:
             return
-        clients = {
-            c.pk: c
-            for c in Client.objects.filter(pk__in={pk for _row, pk in updates}).prefetch_related(
-                "contacts", "tags"
-            )
-        }
+        cards = self._load_cards({pk for _row, pk in updates})
         for row, pk in updates:
-            client = clients.get(pk)
-            if client is None:
+            card = cards.get(pk)
+            if card is None:
                 result.skipped += 1
                 continue
-            data, contacts, tag_names = _changes(client, row)
+            data, contacts, tag_names = _changes(card.client, card.contacts, card.tags, row)
             if not data and contacts is None and tag_names is None:
                 result.unchanged += 1
                 continue
-            before = before_image(client)
+            before = before_image(card.client, card.contacts, card.tags)
             try:
-                tags = None
-                if tag_names is not None:
-                    tags = client_services.tags_from_names(actor=self.actor, names=tag_names)
-                client_services.client_update(
-                    actor=self.actor,
-                    client=client,
-                    expected_version=None,
-                    data=data,
-                    contacts=contacts,
-                    tags=tags,
-                    allow_duplicates=True,
-                )
+                if tag_names is None:
+                    self._change(card, data, contacts)
+                else:
+                    self._flush(cards)
+                    self._change_with_tags(card, data, contacts, tag_names)
+                    self.contact_ids, self.next_contact_id = [], None
+                    cards[pk] = self._load_cards({pk})[pk]
             except ValidationError as exc:
                 from kartoteka.imports.rows import _messages
 
@@ -484,17 +635,174 @@ class Writer:
                 result.errors += 1
                 continue
             if pk not in self.touched:
-                ImportedCard.objects.create(
-                    job=self.job,
-                    client_id=pk,
-                    row=row.row,
-                    action=ImportedCard.Action.UPDATED,
-                    before=before,
-                )
+                self.pending_records.append(
+                    (self.job.pk, pk, row.row, ImportedCard.Action.UPDATED.value,
+                     json.dumps(before))
+                )  # fmt: skip
                 self.touched.add(pk)
-            # The next row matching this card must compare with what is stored now.
-            clients[pk] = Client.objects.prefetch_related("contacts", "tags").get(pk=pk)
             result.updated += 1
+        self._flush(cards)
+
+    def _load_cards(self, pks: set[int]) -> dict[int, "_Card"]:
+        """The cards with their contacts and tags, locked for the batch on PostgreSQL."""
+        found: dict[int, _Card] = {}
+        ordered = sorted(pks)
+        for start in range(0, len(ordered), 900):
+            part = ordered[start : start + 900]
+            clients = Client.objects.select_for_update().filter(pk__in=part).order_by("pk")
+            for client in clients:
+                found[client.pk] = _Card(client, [], [])
+            for contact in ContactPoint.objects.filter(client_id__in=part):  # Meta order
+                found[contact.client_id].contacts.append(contact)
+            through = Client.tags.through.objects.filter(client_id__in=part)
+            for client_id, name in through.values_list("client_id", "tag__name").order_by("pk"):
+                found[client_id].tags.append(name)
+        return found
+
+    def _change(
+        self, card: "_Card", data: dict[str, Any], contacts: list[dict[str, Any]] | None
+    ) -> None:
+        """client_services._update's steps on the card in memory; the writes wait for
+        _flush. A ValidationError leaves the card as it was."""
+        client = card.client
+        permissions.ensure_can_change_client(self.actor, client)
+        saved = client.__dict__.copy()
+        saved_contacts = [(c, c.__dict__.copy()) for c in card.contacts]
+        before = _full_snapshot(client, card.contacts, card.tags)
+        try:
+            client_services._apply(client, data)
+            client_services._derive(client)
+            rows = _validate_change(client, data, contacts, card.contacts)
+        except Exception:
+            client.__dict__.clear()
+            client.__dict__.update(saved)
+            for contact, state in saved_contacts:
+                contact.__dict__.clear()
+                contact.__dict__.update(state)
+            raise
+        client.version += 1
+        client.updated_at = timezone.now()
+        card.columns.update(k for k, v in client.__dict__.items() if saved.get(k, v) is not v)
+        if rows is not None:
+            kept = {r.pk for r in rows if r.pk}
+            card.removed.update(c.pk for c in card.contacts if c.pk not in kept)
+            for contact in rows:
+                if contact.pk is None:
+                    contact.pk = self._next_contact_id()
+                    contact.created_at = client.updated_at
+                    card.added.add(contact.pk)
+                card.changed[contact.pk] = contact
+            card.contacts = sorted(rows, key=lambda c: (c.kind, not c.is_primary, c.pk))
+        after = _full_snapshot(client, card.contacts, card.tags)
+        self.pending_changes.append(_update_entry(self, client, before, after))
+        card.dirty = True
+
+    def _change_with_tags(
+        self,
+        card: "_Card",
+        data: dict[str, Any],
+        contacts: list[dict[str, Any]] | None,
+        tag_names: list[str],
+    ) -> None:
+        """A row that adds tags: client_update itself, on the card as it is stored."""
+        client = Client.objects.prefetch_related("contacts", "tags").get(pk=card.client.pk)
+        tags = client_services.tags_from_names(actor=self.actor, names=tag_names)
+        client_services.client_update(
+            actor=self.actor,
+            client=client,
+            expected_version=None,
+            data=data,
+            contacts=contacts,
+            tags=tags,
+            allow_duplicates=True,
+        )
+
+    def _next_contact_id(self) -> int:
+        """An id for a contact an update adds, before the batch writes it. PostgreSQL: from
+        the sequence, in blocks. SQLite: counted on from the highest stored id, which holds
+        while this batch has the write lock and nothing else inserts contacts (client_update
+        for a row with tags does: then the count starts afresh, see _update)."""
+        if not self.contact_ids:
+            if connection.vendor == "postgresql" or self.next_contact_id is None:
+                self.contact_ids = self._claim_ids(ContactPoint, 256)[::-1]
+            else:
+                start = self.next_contact_id
+                self.contact_ids = list(range(start + 255, start - 1, -1))
+            self.next_contact_id = self.contact_ids[0] + 1
+        return self.contact_ids.pop()
+
+    def _flush(self, cards: dict[int, "_Card"]) -> None:
+        """Write what _change did to the cards in memory, as client_update's saves would
+        leave the rows (cards, contacts, search entries, quality), with the change-log
+        entries and undo records."""
+        dirty = [card for card in cards.values() if card.dirty]
+        with connection.cursor() as cursor:
+            if dirty:
+                # The columns _change set, not all as save() writes them: the rows end the
+                # same, and SQLite leaves the indexes of the other columns alone.
+                by_columns: dict[tuple[Any, ...], list[_Card]] = {}
+                for card in dirty:
+                    fields = tuple(f for f in _CLIENT_FIELDS if f.attname in card.columns)
+                    by_columns.setdefault(fields, []).append(card)
+                for fields, cards_alike in by_columns.items():
+                    assignments = ", ".join(
+                        f"{connection.ops.quote_name(f.column)} = %s" for f in fields
+                    )
+                    cursor.executemany(
+                        f"UPDATE {Client._meta.db_table} SET {assignments} WHERE id = %s",
+                        [
+                            [f.get_db_prep_save(getattr(c.client, f.attname), connection)
+                             for f in fields] + [c.client.pk]
+                            for c in cards_alike
+                        ],
+                    )  # fmt: skip
+                removed = [pk for card in dirty for pk in card.removed]
+                for start in range(0, len(removed), 900):
+                    ContactPoint.objects.filter(pk__in=removed[start : start + 900]).delete()
+                contact_fields = list(ContactPoint._meta.concrete_fields)
+                added: list[list[Any]] = []
+                changed: list[list[Any]] = []
+                for card in dirty:
+                    for pk, contact in card.changed.items():
+                        values = [f.get_db_prep_save(getattr(contact, f.attname), connection)
+                                  for f in contact_fields]  # fmt: skip
+                        (added if pk in card.added else changed).append(values)
+                names = [f.column for f in contact_fields]
+                _insert(cursor, ContactPoint._meta.db_table, names, added)
+                if changed:
+                    assignments = ", ".join(f"{connection.ops.quote_name(n)} = %s" for n in names)
+                    cursor.executemany(
+                        f"UPDATE {ContactPoint._meta.db_table} SET {assignments} WHERE id = %s",
+                        [[*values, values[0]] for values in changed],
+                    )
+            _insert(cursor, ObjectChange._meta.db_table, CHANGE_COLUMNS, self.pending_changes)
+            _insert(cursor, ImportedCard._meta.db_table, RECORD_COLUMNS, self.pending_records)
+        if dirty:
+            SearchEntry.objects.bulk_create(
+                [
+                    SearchEntry(
+                        client_id=c.client.pk,
+                        document=build_document(c.client, sorted(c.contacts, key=lambda p: p.pk)),
+                    )
+                    for c in dirty
+                ],
+                update_conflicts=True,
+                unique_fields=["client"],
+                update_fields=["document"],
+                batch_size=500,
+            )
+            ids = {c.client.pk for c in dirty} | {
+                c.client.employer_id for c in dirty if c.client.employer_id
+            }
+            quality_services.quality_refresh_many(sorted(ids))
+        for card in dirty:
+            card.dirty = False
+            card.columns.clear()
+            card.removed.clear()
+            card.added.clear()
+            card.changed.clear()
+        self.pending_changes = []
+        self.pending_records = []
 
     def _store_errors(self, errors: list[tuple[PreparedRow, RowError]]) -> None:
         room = MAX_STORED_ERRORS - self.stored_errors
@@ -530,10 +838,12 @@ def _merge_into(twin: PreparedRow, row: PreparedRow) -> None:
         if (contact[0], contact[2]) not in known:
             twin.contacts.append((*contact[:4], False))
     twin.tags.extend(t for t in row.tags if t not in twin.tags)
+    twin.payload = None  # computed again from the merged values when written
+    twin.keys = None
 
 
 def _changes(
-    client: Client, row: PreparedRow
+    client: Client, existing: list[ContactPoint], current: list[str], row: PreparedRow
 ) -> tuple[dict[str, Any], list[dict[str, Any]] | None, list[str] | None]:
     """What the row would change on the card: fields that differ (names only when the row
     is about the same kind of client), contacts it lacks, tags it lacks."""
@@ -546,7 +856,6 @@ def _changes(
         if value in ("", None) or getattr(client, name) == value:
             continue
         data[name] = value
-    existing = list(client.contacts.all())
     known = {(c.kind, c.normalized) for c in existing}
     primary_kinds = {c.kind for c in existing if c.is_primary}
     new = [c for c in row.contacts if (c[0], c[2]) not in known]
@@ -563,9 +872,9 @@ def _changes(
                  "is_primary": kind not in primary_kinds}
             )  # fmt: skip
             primary_kinds.add(kind)
-    current_tags = {t.name.lower() for t in client.tags.all()}
+    current_tags = {t.lower() for t in current}
     new_tags = [t for t in row.tags if t.lower() not in current_tags]
-    tag_names = [t.name for t in client.tags.all()] + new_tags if new_tags else None
+    tag_names = current + new_tags if new_tags else None
     return data, contacts, tag_names
 
 
@@ -631,14 +940,15 @@ def run_import(
             if job.total_rows is None:
                 job.total_rows = count_rows(table)
                 Import.objects.filter(pk=job.pk).update(total_rows=job.total_rows)
-            preparer = job_preparer(job, table.header)
+            preparer = job_preparer(job, table.header, writing=True)
             writer = Writer(job, token)
             count = worker_count(job.total_rows) if workers is None else workers
             rows = prepared_rows(preparer, table.rows(start_after=job.checkpoint_row), count)
-            for batch in _chunks(rows, batch_size()):
-                result = writer.write(batch)
-                if on_batch:
-                    on_batch(job, result)
+            with few_collections():
+                for batch in _chunks(rows, batch_size()):
+                    result = writer.write(batch)
+                    if on_batch:
+                        on_batch(job, result)
         except Superseded:
             return None
         except (FileProblem, PermissionDenied) as exc:
@@ -805,7 +1115,7 @@ def run_undo(job_pk: int, *, final_status: str = Import.Status.UNDONE) -> Import
 
 def _undo_records(actor: User, job: Import, records: list[ImportedCard]) -> None:
     created = [r.client_id for r in records if r.action == ImportedCard.Action.CREATED]
-    untouched = set(Client.objects.filter(pk__in=created, version=1).values_list("pk", flat=True))
+    untouched = _untouched_since(job, created)
     changed_since = [pk for pk in created if pk not in untouched]
     if untouched:
         _delete_cards(actor, job, sorted(untouched))
@@ -819,6 +1129,23 @@ def _undo_records(actor: User, job: Import, records: list[ImportedCard]) -> None
         if found is None:
             continue
         _restore(actor, found, record.before)
+
+
+def _untouched_since(job: Import, created: list[int]) -> set[int]:
+    """The cards the import created that nobody else has changed since: version 1, or one
+    more per "update" the import itself logged (a later row of the file about the same
+    client). Anyone else's change raises the version without such an entry."""
+    versions = dict(Client.objects.filter(pk__in=created).values_list("pk", "version"))
+    own = collections.Counter(
+        ObjectChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(Client),
+            object_id__in=[pk for pk, version in versions.items() if version > 1],
+            action=ObjectChange.Action.UPDATE,
+            channel=ObjectChange.Channel.IMPORT,
+            request_id=f"import-{job.pk}",
+        ).values_list("object_id", flat=True)
+    )
+    return {pk for pk, version in versions.items() if version == 1 + own[pk]}
 
 
 def _delete_cards(actor: User, job: Import, pks: list[int]) -> None:

@@ -4,25 +4,34 @@ Validation is the card's own: every value goes through the Client model field's 
 (types, lengths, choices), `Client.clean` (names, registration numbers by checksum,
 country) and `ContactPoint.clean` (phones to E.164, emails, messengers), the same code the
 forms and the API reach through `clients.services`. Only parsing is import-specific:
-splitting full names, dates in local formats, kind and status in four languages.
+splitting full names, dates in local formats, kind and status in four languages. Where the
+same validators are called more cheaply (one phone parse, values cached), test_equivalence
+holds the results to the card's own code.
 
-Pure computation without database access, so it runs in worker processes.
+Pure computation without database access, so it runs in worker processes; for a run that
+writes it also builds the new card's rows (CardPayload), which the writer only inserts.
 """
 
 import datetime
+import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from kartoteka.clients.models import Client, ContactPoint
 from kartoteka.clients.normalize import DUPLICATE_REGISTRATION_FIELDS, phone_region
+from kartoteka.core.changelog import snapshot
 from kartoteka.imports.mapping import CONTACT_TARGETS
-from kartoteka.search.indexing import build_document
+from kartoteka.search.indexing import document_parts, phone_forms
 
 # Targets that are Client fields as they are.
 DIRECT_FIELDS = (
@@ -43,6 +52,7 @@ _CN_COMPOUND = (
 _CN_COMPOUND_SURNAMES = frozenset(_CN_COMPOUND[i : i + 2] for i in range(0, len(_CN_COMPOUND), 2))
 
 
+@lru_cache(maxsize=65536)
 def split_full_name(value: str) -> tuple[str, str, str]:
     """(surname, given name, patronymic or middle name) from a name in one cell.
 
@@ -86,6 +96,7 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%y", "%Y
 _CN_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
 
 
+@lru_cache(maxsize=65536)
 def parse_date(value: str) -> str | None:
     """A date in a format people use (ISO, 31.12.1980, 31/12/1980, 1980年12月31日) as ISO."""
     text = value.strip().split(" ")[0] if "年" not in value else value.strip()
@@ -150,11 +161,39 @@ class RowError:
     code: str
 
 
+@dataclass(frozen=True)
+class CardDefaults:
+    """What every new card of one run gets besides its row: assignment and author."""
+
+    responsible_id: int | None = None
+    team_id: int | None = None
+    created_by_id: int | None = None
+
+
+@dataclass
+class CardPayload:
+    """A new card's rows, as client_create would write them, minus what only the writer
+    knows: `values` are the clients_client columns (CLIENT_COLUMNS) as the database driver
+    takes them, with id, number, created_at and updated_at left None; `document` the search
+    document's parts after the card number (search.indexing.document_parts); `label` the
+    card's name for the change log's object_repr ("" = "#number"); `after` the "create"
+    change-log entry's data as the JSON text Django would store."""
+
+    values: list[Any]
+    document: list[str]
+    label: str
+    after: str
+
+
 @dataclass
 class PreparedRow:
     """One row, validated: the card's field values (derived names included), contacts as
-    (kind, value, normalized, label, is_primary), tags, match keys and the search document
-    without its card number. `errors` non-empty means the row is not imported."""
+    (kind, value, normalized, label, is_primary), tags and match keys. `errors` non-empty
+    means the row is not imported.
+
+    For a run that writes (a preparer with `CardDefaults`), also what the card's rows will
+    hold, computed where the row is validated so the writing process only inserts (see
+    `CardPayload`); None after the writer merged another row into this one."""
 
     row: int
     errors: list[RowError] = field(default_factory=list)
@@ -163,7 +202,8 @@ class PreparedRow:
     contacts: list[tuple[str, str, str, str, bool]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     card_number: int | None = None
-    document_tail: list[str] = field(default_factory=list)
+    payload: CardPayload | None = None
+    keys: list[tuple[str, str]] | None = None  # the writer's match keys (engine.row_keys)
 
     @property
     def registration_keys(self) -> list[tuple[str, str]]:
@@ -192,14 +232,57 @@ class _Contact:
 
 
 _VALUE_FIELD = ContactPoint._meta.get_field("value")
+_E164 = phonenumbers.PhoneNumberFormat.E164
+_INTERNATIONAL = phonenumbers.PhoneNumberFormat.INTERNATIONAL
 
 
-@lru_cache(maxsize=200_000)
-def clean_contact(kind: str, value: str, region: str = "") -> tuple[str, str] | ValidationError:
-    """(value as stored, normalised value) through ContactPoint's own clean() and its value
-    field's validators, or the error; phones without a country code read as numbers of
-    `region` ("" = the installation's). Cached: phones repeat across a file and across a
-    second run of it."""
+def _valid_phone(value: str, region: str) -> tuple[str, str, list[str]] | None:
+    """A valid phone's (value as stored, E.164, search forms) with one parse, or None.
+
+    ContactPoint.clean runs normalize_phone (parse, possible and valid checks, E.164) and
+    then format_phone (E.164 parsed again, international format); the search document
+    parses it a third time. Here the number is parsed once: the E.164 form comes from the
+    same calls as in normalize_phone, and the second and third parse are replaced by the
+    number as parsing its E.164 form gives it (country code and national significant
+    number, no extension). tests/test_equivalence.py holds both paths equal over every
+    region's example numbers. Anything that is not a valid number returns None, and the
+    caller takes ContactPoint.clean's own path, which words the error.
+    """
+    raw = value.strip()
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(number):
+        return None
+    e164 = phonenumbers.format_number(number, _E164)
+    canonical = phonenumbers.PhoneNumber(
+        country_code=number.country_code,
+        national_number=number.national_number,
+        italian_leading_zero=number.italian_leading_zero,
+        number_of_leading_zeros=number.number_of_leading_zeros,
+    )
+    return phonenumbers.format_number(canonical, _INTERNATIONAL), e164, phone_forms(e164, canonical)
+
+
+@lru_cache(maxsize=100_000)
+def _clean_contact(
+    kind: str, value: str, region: str
+) -> tuple[str, str, list[str] | None] | ValidationError:
+    """(value as stored, normalised value, search forms of a phone or None) as
+    ContactPoint's own clean() and its value field's validators make them, or the error;
+    phones without a country code read as numbers of `region` (never "": the preparer
+    puts in the installation's). Cached: phones and emails repeat across a file."""
+    if kind == ContactPoint.Kind.PHONE and value.strip():
+        found = _valid_phone(value, region)
+        if found is not None:
+            try:
+                _VALUE_FIELD.run_validators(found[0])
+            except ValidationError as exc:
+                return exc
+            return found
     contact = _Contact(kind, value)
     try:
         with phone_region(region):
@@ -207,7 +290,7 @@ def clean_contact(kind: str, value: str, region: str = "") -> tuple[str, str] | 
         _VALUE_FIELD.run_validators(contact.value)
     except ValidationError as exc:
         return exc
-    return contact.value, contact.normalized
+    return contact.value, contact.normalized, None
 
 
 def _messages(exc: ValidationError) -> list[tuple[str, str]]:
@@ -230,15 +313,35 @@ _CLIENT_FIELDS = {f.name: f for f in Client._meta.concrete_fields}
 class RowPreparer:
     """Turns rows of one file into PreparedRow objects with one mapping and one set of options."""
 
-    def __init__(self, header: list[str], mapping: dict[int, str], options: RowOptions) -> None:
+    def __init__(
+        self,
+        header: list[str],
+        mapping: dict[int, str],
+        options: RowOptions,
+        defaults: CardDefaults | None = None,
+    ) -> None:
+        """`defaults` given: a run that writes, whose rows carry their CardPayload."""
         from kartoteka.clients.services import _derive
+
+        # phonenumbers compiles its metadata's patterns through the re module's cache of
+        # 512, which the patterns of four countries and the other validators overflow:
+        # keeping them (phonenumbers' own switch) takes a fifth off every phone's check.
+        phonenumbers.enable_pattern_cache()
 
         self.header = header
         self.mapping = sorted(mapping.items())
         self.options = options
+        self.defaults = defaults
+        self.region = options.phone_region.upper() or settings.KARTOTEKA_PHONE_REGION
         self.derive = _derive
         self.kinds, self.statuses = _choice_words()
-        self._blank_client = Client(status=options.default_status)
+        self._phone_forms: dict[str, list[str]] = {}
+        self._blank_client = Client(
+            status=options.default_status,
+            responsible_id=defaults.responsible_id if defaults else None,
+            team_id=defaults.team_id if defaults else None,
+            created_by_id=defaults.created_by_id if defaults else None,
+        )
         self._blank = {k: v for k, v in self._blank_client.__dict__.items() if k != "_state"}
         name_targets = ("full_name", "last_name", "first_name", "company", "legal_name")
         # Where "the name is missing" is reported when no name cell has a value.
@@ -361,11 +464,11 @@ class RowPreparer:
         client.__dict__.update(self._blank)
         client.kind = kind
         for name, raw in data.items():
-            model_field = _CLIENT_FIELDS[name]
-            try:
-                setattr(client, model_field.attname, model_field.clean(raw, client))
-            except ValidationError as exc:
-                self._error(row, columns.get(name), raw, exc)
+            value, error = _clean_field(name, raw)
+            # As in Model.clean_fields, a value that fails stays as it was for clean().
+            setattr(client, _CLIENT_FIELDS[name].attname, raw if error else value)
+            if error is not None:
+                self._error(row, columns.get(name), raw, error)
         try:
             client.clean()
         except ValidationError as exc:
@@ -385,12 +488,15 @@ class RowPreparer:
     def _contacts(self, row: PreparedRow, contacts: list[tuple[int, str, str]]) -> None:
         seen: set[tuple[str, str]] = set()
         primary: set[str] = set()
+        self._phone_forms = {}
         for column, kind, raw in contacts:
-            result = clean_contact(kind, raw[:400], self.options.phone_region)
+            result = _clean_contact(kind, raw[:400], self.region)
             if isinstance(result, ValidationError):
                 self._error(row, column, raw, result)
                 continue
-            value, normalized = result
+            value, normalized, forms = result
+            if forms is not None:
+                self._phone_forms[normalized] = forms
             if (kind, normalized) in seen:
                 continue  # the same number in "Phone" and "Mobile": one contact
             seen.add((kind, normalized))
@@ -400,12 +506,84 @@ class RowPreparer:
             row.contacts.append((kind, value, normalized, label, is_primary))
 
     def _finish(self, row: PreparedRow) -> None:
-        """The search document as build_document makes it, minus the card number, which is
-        known only when the card is written."""
-        client = self._client
-        client.number = 0
-        contacts = [_Contact(k, v, n) for k, v, n, _l, _p in row.contacts]
-        row.document_tail = build_document(client, contacts).split(" ")[2:]  # type: ignore[arg-type]
+        """What the card's rows will hold, for a run that writes."""
+        if self.defaults is not None:
+            row.payload = card_payload(self._client, row.contacts, row.tags, self._phone_forms)
+
+
+@lru_cache(maxsize=65536)
+def _clean_field(name: str, raw: str) -> tuple[Any, ValidationError | None]:
+    """The Client field's own clean() of a value (its type, length, choices and validators
+    depend on the value alone), cached: names, positions and dates repeat in a file."""
+    try:
+        return _CLIENT_FIELDS[name].clean(raw, None), None
+    except ValidationError as exc:
+        return None, exc
+
+
+CLIENT_COLUMNS = [f.column for f in Client._meta.concrete_fields]
+_CLIENT_ATTNAMES = [f.attname for f in Client._meta.concrete_fields]
+CLIENT_WRITER_FILLS = {
+    name: CLIENT_COLUMNS.index(name) for name in ("id", "number", "created_at", "updated_at")
+}
+
+
+@lru_cache(maxsize=1)
+def _client_converters() -> tuple[tuple[int, Any], ...]:
+    """(column position, converter) for values the database driver cannot take as they are
+    (dates, JSON): what the fields' get_db_prep_save would give."""
+    result: list[tuple[int, Any]] = []
+    for position, model_field in enumerate(Client._meta.concrete_fields):
+        internal = model_field.get_internal_type()
+        if internal == "DateField":
+            result.append((position, connection.ops.adapt_datefield_value))
+        elif internal == "JSONField":
+            encoder = getattr(model_field, "encoder", None)
+            result.append((position, lambda value, encoder=encoder: json.dumps(value, cls=encoder)))
+        elif internal == "DateTimeField":
+            result.append((position, connection.ops.adapt_datetimefield_value))
+    return tuple(result)
+
+
+def card_payload(
+    client: Client,
+    contacts: Sequence[tuple[str, str, str, str, bool]],
+    tags: Sequence[str],
+    known_phone_forms: dict[str, list[str]] | None = None,
+) -> CardPayload:
+    """The rows of a new card (display and sort names derived, contacts validated) that the
+    writer completes with id, number and time."""
+    from kartoteka.clients.services import LOG_FIELDS
+
+    values = [getattr(client, name) for name in _CLIENT_ATTNAMES]
+    for position, convert in _client_converters():
+        if values[position] is not None:
+            values[position] = convert(values[position])
+    points = [_Contact(kind, value, normalized) for kind, value, normalized, _l, _p in contacts]
+    document = document_parts(client, points, known_phone_forms)  # type: ignore[arg-type]
+    after = snapshot(client, LOG_FIELDS)
+    after["contacts"] = sorted(
+        f"{kind}:{value}" + (" *" if primary else "") for kind, value, _n, _l, primary in contacts
+    )
+    after["tags"] = sorted(set(tags))
+    return CardPayload(values, document, client.display_name, json.dumps(after))
+
+
+def payload_for(row: PreparedRow, defaults: CardDefaults) -> CardPayload:
+    """card_payload of a row from its field values (after the writer merged a later row of
+    the same client into it)."""
+    from kartoteka.clients.services import _derive
+
+    fields = {k: v for k, v in row.fields.items() if k not in ("display_name", "sort_name")}
+    fields.setdefault("status", Client.Status.LEAD)
+    client = Client(
+        responsible_id=defaults.responsible_id,
+        team_id=defaults.team_id,
+        created_by_id=defaults.created_by_id,
+        **fields,
+    )
+    _derive(client)
+    return card_payload(client, row.contacts, row.tags)
 
 
 _COMPANY_FORMS = re.compile(
@@ -415,6 +593,7 @@ _COMPANY_FORMS = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)
 def _looks_like_company(name: str) -> bool:
     """ООО «Ромашка», ТОВ "Світанок", Acme LLC, 华为技术有限公司: a legal form in the name."""
     return bool(_COMPANY_FORMS.search(name.replace("«", '"').replace("»", '"'))) or name.endswith(

@@ -1,7 +1,7 @@
 """Builds and stores search documents (SearchEntry). Called by the clients services in the
 same transaction as the change, so a card is findable exactly when it exists."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import phonenumbers
@@ -18,14 +18,18 @@ _NAME_FIELDS = ["last_name", "first_name", "middle_name", "legal_name", "short_n
 
 def _phone_forms(e164: str) -> list[str]:
     """'+79161234567' -> 79161234567, 9161234567, 89161234567: any local habit finds it."""
-    full = digits(e164)
-    forms = [full]
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
-        return forms
+        return [digits(e164)]
+    return phone_forms(e164, number)
+
+
+def phone_forms(e164: str, number: phonenumbers.PhoneNumber) -> list[str]:
+    """The forms of `_phone_forms` from the number already parsed (`number` is what parsing
+    `e164` gives): the import parses each phone once."""
     national = str(number.national_number)
-    forms.append(national)
+    forms = [digits(e164), national]
     if number.country_code in (7, 375):
         forms.append("8" + national)  # how Russians write domestic numbers
     elif number.country_code == 380:
@@ -33,8 +37,27 @@ def _phone_forms(e164: str) -> list[str]:
     return forms
 
 
-def build_document(client: "Client", contacts: Sequence["ContactPoint"]) -> str:
-    parts: list[str] = [client.card_number, str(client.number)]
+def build_document(
+    client: "Client",
+    contacts: Sequence["ContactPoint"],
+    known_phone_forms: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """The search document of a card: its number, then `document_parts`."""
+    head = [client.card_number, str(client.number)]
+    parts = document_parts(client, contacts, known_phone_forms)
+    return " ".join(dict.fromkeys(p for p in [*head, *parts] if p))
+
+
+def document_parts(
+    client: "Client",
+    contacts: Sequence["ContactPoint"],
+    known_phone_forms: Mapping[str, Sequence[str]] | None = None,
+) -> list[str]:
+    """The parts of the document after the card number, without repeats or empty ones: the
+    import builds them before the card has a number. `known_phone_forms` (normalised phone
+    -> its `phone_forms`) spares a caller that has parsed the phones already a second
+    parse; the parts are the same with or without it."""
+    parts: list[str] = []
     name_text = " ".join(getattr(client, f) for f in _NAME_FIELDS if getattr(client, f))
     for word in words(name_text):
         parts.extend(variants(word))
@@ -49,10 +72,11 @@ def build_document(client: "Client", contacts: Sequence["ContactPoint"]) -> str:
         if contact.kind in ("phone", "whatsapp", "viber") or (
             contact.kind == "telegram" and contact.normalized.isdigit()
         ):
-            parts.extend(_phone_forms(contact.normalized))
+            forms = known_phone_forms.get(contact.normalized) if known_phone_forms else None
+            parts.extend(_phone_forms(contact.normalized) if forms is None else forms)
         elif contact.kind == "email" or contact.kind in ("telegram", "wechat"):
             parts.append(contact.normalized)
-    return " ".join(dict.fromkeys(p for p in parts if p))
+    return list(dict.fromkeys(p for p in parts if p))
 
 
 def index_clients(clients: Iterable["Client"]) -> int:

@@ -12,12 +12,14 @@ it creates a user "bench-import" and leaves the imported cards behind.
 
 import csv
 import os
+import resource
 import statistics
 import time
 from pathlib import Path
 
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
 
 from kartoteka.accounts.models import User
 from kartoteka.accounts.services import user_create
@@ -34,6 +36,35 @@ def _local_phone(display: str) -> str:
         digits = display[3:].replace("-", "").replace(" ", "")
         return f"8 ({digits[:3]}) {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
     return display
+
+
+def _cpu_seconds() -> float:
+    """User and system time of this process and of its finished children (the workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _server_cpu_seconds() -> float | None:
+    """PostgreSQL on this machine: the CPU time of this connection's server process."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def _mean(values: list[float]) -> float:
+    return statistics.fmean(values) if values else 0.0
 
 
 def write_file(path: Path, rows: int, seed: int) -> None:
@@ -99,17 +130,23 @@ class Command(BaseCommand):
         job = services.import_configure(actor=user, job=job, responsible=None, team=None)
         services.import_start(actor=user, job=job, enqueue=False)
         batches: list[float] = []
-        last = [time.perf_counter()]
+        batch_cpu: list[float] = []  # this process only: the writer's share
+        last = [time.perf_counter(), time.process_time()]
 
         def on_batch(_job, _result) -> None:
-            now = time.perf_counter()
+            now, cpu_now = time.perf_counter(), time.process_time()
             batches.append(now - last[0])
-            last[0] = now
+            batch_cpu.append(cpu_now - last[1])
+            last[:] = [now, cpu_now]
 
         load_before = os.getloadavg()
+        server_before = _server_cpu_seconds()
+        cpu_before = _cpu_seconds()
         started = time.perf_counter()
         job = engine.run_import(job.pk, workers=options["workers"], on_batch=on_batch)
         elapsed = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_before
+        server_after = _server_cpu_seconds()
         load_after = os.getloadavg()
         assert job is not None
         ordered = sorted(batches)
@@ -121,7 +158,17 @@ class Command(BaseCommand):
             f"total {elapsed:.1f} s (includes counting the rows); "
             f"{job.processed_rows / elapsed:,.0f} rows/s\n"
             f"batches {len(batches)} of {engine.batch_size()} rows: median "
-            f"{statistics.median(batches) if batches else 0:.3f} s, p95 {p95:.3f} s\n"
+            f"{statistics.median(batches) if batches else 0:.3f} s, p95 {p95:.3f} s; "
+            f"writer CPU per batch: median {_median(batch_cpu):.3f} s, first tenth "
+            f"{_mean(batch_cpu[: max(1, len(batch_cpu) // 10)]):.3f} s, last tenth "
+            f"{_mean(batch_cpu[-max(1, len(batch_cpu) // 10) :]):.3f} s\n"
             f"load average before {load_before[0]:.2f} {load_before[1]:.2f}, "
-            f"after {load_after[0]:.2f} {load_after[1]:.2f}"
+            f"after {load_after[0]:.2f} {load_after[1]:.2f}\n"
+            f"CPU time (this process and its workers) {cpu:.1f} s, "
+            f"{cpu / max(job.processed_rows, 1) * 1e6:.0f} µs per row"
+            + (
+                f"; database server process {server_after - server_before:.1f} s"
+                if server_before is not None and server_after is not None
+                else ""
+            )
         )
