@@ -398,6 +398,10 @@ class Writer:
         self.content_type = ContentType.objects.get_for_model(Client)
         self.tag_ids: dict[str, int] = {}
         self.touched = set(ImportedCard.objects.filter(job=job).values_list("client_id", flat=True))
+        # Cards a row of this run has created or matched, changed or not: the first row about
+        # a card decides its values, later rows only fill gaps (see _update). After a resume
+        # it starts from the cards the run changed.
+        self.decided = set(self.touched)
         # Keys of cards this run created: a later row of the same file with the same phone
         # is the same client, even when the actor cannot see the card.
         self.created_keys: dict[tuple[str, str], int] = {}
@@ -586,6 +590,7 @@ class Writer:
             _insert(cursor, ObjectChange._meta.db_table, CHANGE_COLUMNS, changes)
             _insert(cursor, ImportedCard._meta.db_table, RECORD_COLUMNS, records)
         self.touched.update(client_ids)
+        self.decided.update(client_ids)
         result.created += len(creates)
 
     # -- existing cards --
@@ -610,7 +615,14 @@ class Writer:
             if card is None:
                 result.skipped += 1
                 continue
-            data, contacts, tag_names = _changes(card.client, card.contacts, card.tags, row)
+            # The first row of the file about a card decides its values; a later one (in this
+            # batch or an earlier one, or after a resume) only fills what is still empty, as
+            # a twin within one batch does (_merge_into). So the outcome does not depend on
+            # where batches end, and a second run of the same file changes nothing.
+            data, contacts, tag_names = _changes(
+                card.client, card.contacts, card.tags, row, gaps_only=pk in self.decided
+            )
+            self.decided.add(pk)
             if not data and contacts is None and tag_names is None:
                 result.unchanged += 1
                 continue
@@ -843,10 +855,16 @@ def _merge_into(twin: PreparedRow, row: PreparedRow) -> None:
 
 
 def _changes(
-    client: Client, existing: list[ContactPoint], current: list[str], row: PreparedRow
+    client: Client,
+    existing: list[ContactPoint],
+    current: list[str],
+    row: PreparedRow,
+    *,
+    gaps_only: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]] | None, list[str] | None]:
     """What the row would change on the card: fields that differ (names only when the row
-    is about the same kind of client), contacts it lacks, tags it lacks."""
+    is about the same kind of client; with `gaps_only`, only fields the card lacks),
+    contacts it lacks, tags it lacks."""
     data: dict[str, Any] = {}
     for name, value in row.fields.items():
         if name in ("kind", "display_name", "sort_name"):
@@ -854,6 +872,8 @@ def _changes(
         if name in NAME_FIELDS and row.kind != client.kind:
             continue
         if value in ("", None) or getattr(client, name) == value:
+            continue
+        if gaps_only and getattr(client, name) not in ("", None):
             continue
         data[name] = value
     known = {(c.kind, c.normalized) for c in existing}

@@ -7,6 +7,7 @@ and written per batch). These tests hold them to the same results as ContactPoin
 search.indexing.build_document, core.changelog.snapshot, client_create and client_update.
 """
 
+import datetime
 import json
 
 import phonenumbers
@@ -267,9 +268,11 @@ def test_a_matched_card_is_changed_as_client_update_changes_it(alice, committed)
         )
 
     matched, reference = existing(), existing()
-    rows = [["ФИО", "Телефон", "E-mail", "Должность"],
-            ["Иванов Иван Иванович", "8 916 123 45 67", "ivanov@mail.ru", "директор"],
-            ["Иванов Иван", "+7 916 123-45-67", "", "главный инженер"]]  # fmt: skip
+    # The second row about the card only fills what is still empty (its birth date), and
+    # leaves the position the first row set.
+    rows = [["ФИО", "Телефон", "E-mail", "Должность", "Дата рождения"],
+            ["Иванов Иван Иванович", "8 916 123 45 67", "ivanov@mail.ru", "директор", ""],
+            ["Иванов Иван", "+7 916 123-45-67", "", "главный инженер", "01.02.1980"]]  # fmt: skip
 
     job = _import(alice, rows, committed)
 
@@ -287,7 +290,7 @@ def test_a_matched_card_is_changed_as_client_update_changes_it(alice, committed)
     reference = Client.objects.get(pk=reference.pk)
     client_services.client_update(
         actor=alice, client=reference, expected_version=None,
-        data={"position": "главный инженер"}, allow_duplicates=True,
+        data={"birth_date": datetime.date(1980, 2, 1)}, allow_duplicates=True,
     )  # fmt: skip
     matched.refresh_from_db()
     reference.refresh_from_db()

@@ -409,3 +409,33 @@ def test_new_cards_are_checked_for_duplicates_after_the_import(alice, run, web_c
     assert scans[0].created_by == alice
     assert scans[0].status == DuplicateScan.Status.DONE
     assert 'id="duplicates-link"' in page
+
+
+@pytest.mark.parametrize("batch_size", [2, 2000])
+def test_rows_that_contradict_each_other_give_the_same_card_whatever_the_batches(
+    alice, run, settings, batch_size
+):
+    """Two rows of one file about the same client (same email) with different positions: the
+    first row decides, the later one fills only what is empty, in one batch or across two,
+    and a second run of the file changes nothing."""
+    settings.KARTOTEKA_IMPORT_BATCH_SIZE = batch_size
+    rows = [
+        ["ФИО", "E-mail", "Должность", "Дата рождения"],
+        ["Орлова Анна", "anna@orlova.ru", "директор", ""],
+        ["Соколов Пётр", "petr@sokolov.ru", "", ""],
+        ["Орлова Анна", "ANNA@orlova.ru", "бухгалтер", "01.02.1980"],
+    ]
+    data = files.csv_bytes(rows)
+
+    first = run(alice, upload(alice, data), match_by=["email"])
+    state = list(Client.objects.order_by("pk").values())
+    changes = ObjectChange.objects.count()
+    second = run(alice, upload(alice, data), match_by=["email"])
+
+    anna = Client.objects.get(last_name="Орлова")
+    assert anna.position == "директор"
+    assert str(anna.birth_date) == "1980-02-01"
+    assert first.created_count == 2
+    assert (second.created_count, second.updated_count) == (0, 0)
+    assert list(Client.objects.order_by("pk").values()) == state
+    assert ObjectChange.objects.count() == changes
