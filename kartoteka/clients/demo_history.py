@@ -3,9 +3,9 @@ rendered, invoices, payments, surveys and recommendations, each with its timelin
 
 `history_bulk_create` writes the rows the services would write (totals computed with
 kartoteka.core.money, base-currency amounts, the timeline line with the services' kind and
-title) in batches with `executemany`, ids assigned here: for an otherwise idle database, like
-demo.cards_bulk_create. Documents are left out (they need files); their timeline lines are
-tested elsewhere.
+title) in batches (COPY on PostgreSQL, `executemany` elsewhere), ids assigned here: for an
+otherwise idle database, like demo.cards_bulk_create. Documents are left out (they need
+files); their timeline lines are tested elsewhere.
 """
 
 import datetime
@@ -111,6 +111,18 @@ class _Table:
             if row[index] is not None:
                 row[index] = convert(row[index])
         return row
+
+    def insert(self, cursor: Any, rows: list[list[Any]]) -> None:
+        """COPY on PostgreSQL (several times faster than row-by-row statements, and what
+        makes 10,000,000 events a matter of minutes), one prepared INSERT elsewhere."""
+        if connection.vendor != "postgresql":
+            cursor.executemany(self.sql, rows)
+            return
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(c) for c in self.columns)
+        with cursor.copy(f"COPY {quote(self.model._meta.db_table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     @property
     def sql(self) -> str:
@@ -568,7 +580,7 @@ def history_bulk_create(
             with transaction.atomic(), connection.cursor() as cursor:
                 for model in MODELS:
                     if batch.rows[model]:
-                        cursor.executemany(tables[model].sql, batch.rows[model])
+                        tables[model].insert(cursor, batch.rows[model])
             last_number = batch.last_order_number
             total += batch.events
             if progress:
