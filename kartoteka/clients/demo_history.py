@@ -196,6 +196,8 @@ class _HistoryMaker:
         self.rng = random.Random(seed)
         self.kinds = list(KIND_WEIGHTS)
         self.weights = list(KIND_WEIGHTS.values())
+        # Translated once: a lazy label formatted per event was a gettext call per event.
+        self.interaction_labels = {kind: str(label) for kind, label in Interaction.Kind.choices}
 
     def _id(self, model: type[models.Model]) -> int:
         value = self.ids[model]
@@ -238,7 +240,7 @@ class _HistoryMaker:
         subject = rng.choice(SUBJECTS)
         outcome = rng.choice(OUTCOMES)
         pk = self._id(Interaction)
-        label = dict(Interaction.Kind.choices)[kind]
+        label = self.interaction_labels[kind]
         return (
             Interaction,
             pk,

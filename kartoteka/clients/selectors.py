@@ -321,6 +321,8 @@ def _search_by_windows(
     the first window for most.
     """
     rows: list[Client] = []
+    quote = connection.ops.quote_name
+    pk_column = f"{quote(Client._meta.db_table)}.{quote(Client._meta.pk.column)}"
     size = max(wanted * 4, 200)
     pending: list[int] = []
     windows = _matching_id_windows(documents, descending, after_pk, size)
@@ -333,7 +335,10 @@ def _search_by_windows(
             if len(pending) < size:
                 continue
         if pending:
-            page = queryset.filter(pk__in=pending).order_by("-pk" if descending else "pk")
+            # PostgreSQL only (the FTS join answers on SQLite): the ids as one array
+            # parameter, which costs less to build than an IN list of hundreds.
+            page = queryset.extra(where=[f"{pk_column} = ANY(%s)"], params=[pending])
+            page = page.order_by("-pk" if descending else "pk")
             rows.extend(page[: wanted - len(rows)])
             pending = []
         if ids is None:

@@ -228,7 +228,7 @@ def _converters(vendor: str) -> list[tuple[Value, list[Any]]]:
 
 def _figures(client: Client) -> dict[str, Any]:
     """The summary's single figures in one statement (see _FIGURES)."""
-    params = {
+    params: dict[str, int | str | bool] = {
         "client": client.pk,
         "order_cancelled": Order.Status.CANCELLED.value,
         "invoice_cancelled": Invoice.Status.CANCELLED.value,

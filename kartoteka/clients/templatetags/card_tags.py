@@ -9,7 +9,7 @@ from django import template
 from django.utils.formats import date_format, number_format, time_format
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.timezone import localtime
 
 register = template.Library()
 
@@ -115,7 +115,7 @@ def timeline_events(events: Iterable[Any]) -> SafeString:
             summary = f'<div class="tl-summary">{_text(event.display_summary)}</div>'
         moment = ""
         if event.has_time:
-            local = template_localtime(event.occurred_at)
+            local = localtime(event.occurred_at)  # as the template's date filters show it
             moment = (
                 f'<time datetime="{escape(date_format(local, "c"))}">'
                 f"{escape(time_format(local, 'TIME_FORMAT'))}</time>"

@@ -347,7 +347,7 @@ def test_the_one_statement_gives_what_the_orm_queries_give(alice, card):
         .order_by("due_on", "pk")
         .first()
     )
-    scores = list(
+    scores: list[int] = list(
         SurveyResponse.objects.filter(client=card, scale="nps", score__isnull=False)
         .order_by("-taken_on", "-pk")
         .values_list("score", flat=True)[:5]
