@@ -203,9 +203,8 @@ def test_name_search_query_count(ada, alice, django_assert_num_queries):
     make_person(alice, last_name="Другой")
     ada = type(ada).objects.get(pk=ada.pk)
     expected = 4 if connection.vendor == "postgresql" else 3
-    with CaptureQueriesContext(connection) as queries:
-        with django_assert_num_queries(expected):
-            page = client_list(user=ada, filters={"q": "окуне"}, limit=10)
+    with CaptureQueriesContext(connection) as queries, django_assert_num_queries(expected):
+        page = client_list(user=ada, filters={"q": "окуне"}, limit=10)
     assert [c.last_name for c in page.items] == [f"Окуневский{i}" for i in range(11, 1, -1)]
     assert page.next_cursor is not None
     statements = [q["sql"].lstrip().upper() for q in queries.captured_queries]

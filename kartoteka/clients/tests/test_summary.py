@@ -352,7 +352,9 @@ def test_the_one_statement_gives_what_the_orm_queries_give(alice, card):
         .order_by("-taken_on", "-pk")
         .values_list("score", flat=True)[:5]
     )
-    assert orders["count"] > 0 and contact is not None and recommendation is not None
+    assert orders["count"] > 0
+    assert contact is not None
+    assert recommendation is not None
     assert len(scores) == 5
     assert summary.lifetime_value == orders["total"].quantize(D("0.01"))
     assert summary.orders_count == orders["count"]
