@@ -174,8 +174,8 @@ def _plannable(queryset: QuerySet[Client], archived: str | None) -> QuerySet[Cli
 
 
 def _window_sql(entries: QuerySet[SearchEntry], descending: bool, flag: int) -> tuple[str, list]:
-    """PostgreSQL: the first `%s` matching ids of `entries` in id order, as (SQL, params),
-    each row with `flag` beside it.
+    """PostgreSQL: the matching ids of `entries` in id order, as (SQL, params), each row
+    with `flag` beside it; the SQL ends in `LIMIT %s`, whose value the caller appends.
 
     The planner guesses how many documents `LIKE '%fragment%'` matches from the length of
     the fragment alone; believing a fragment common, it would walk the whole table
