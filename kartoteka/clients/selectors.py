@@ -309,9 +309,15 @@ def _search_by_windows(
     descending: bool,
     wanted: int,
     after_pk: int | None,
+    keeps_nearly_all: bool = False,
 ) -> list[Client]:
     """The first `wanted` cards of `queryset` whose search document matches, in card id
     (= card number) order.
+
+    `keeps_nearly_all`: the caller expects `queryset` to keep nearly every matching card
+    (an administrator without filters: only archived cards drop out), so windows barely
+    larger than the page suffice; otherwise they are four times the page, as a restricted
+    user sees a fraction of the matches. Only the cost depends on it, never the rows.
 
     Joining every matching document to its card and sorting costs per match, and a
     common name fragment matches thousands. So the matching ids come first, a window at a
@@ -323,7 +329,7 @@ def _search_by_windows(
     rows: list[Client] = []
     quote = connection.ops.quote_name
     pk_column = f"{quote(Client._meta.db_table)}.{quote(Client._meta.pk.column)}"
-    size = max(wanted * 4, 200)
+    size = wanted + wanted // 4 + 1 if keeps_nearly_all else max(wanted * 4, 200)
     pending: list[int] = []
     windows = _matching_id_windows(documents, descending, after_pk, size)
     while len(rows) < wanted:
@@ -427,7 +433,13 @@ def client_list(
     queryset = queryset.select_related("responsible", "team")
     rows: list[Client]
     if documents is not None:
-        rows = _search_by_windows(queryset, documents, descending, limit + 1, after_pk)
+        # An administrator without other filters sees every current card: small windows.
+        keeps_nearly_all = bool(getattr(user, "is_admin_role", False)) and not any(
+            value for value in data.values()
+        )
+        rows = _search_by_windows(
+            queryset, documents, descending, limit + 1, after_pk, keeps_nearly_all
+        )
         prefetch_related_objects(rows, *related)
     else:
         rows = list(queryset.order_by(*order).prefetch_related(*related)[: limit + 1])

@@ -225,3 +225,28 @@ def test_card_fetch_is_one_query_without_order(alice, django_assert_num_queries)
     with django_assert_num_queries(1) as queries:
         assert client_get(user=alice, pk=card.pk) == card
     assert "ORDER BY" not in queries.captured_queries[0]["sql"]
+
+
+@pytest.mark.parametrize("bucket", [2048, 4])
+def test_an_administrators_small_windows_skip_archived_matches(ada, alice, monkeypatch, bucket):
+    """An administrator without filters gets id windows barely larger than the page (on
+    PostgreSQL); archived matches drop out of them, and further windows fill the page: no
+    card is lost, the order stays."""
+    monkeypatch.setattr("kartoteka.clients.selectors.SEARCH_BUCKET", bucket)
+    cards = [make_person(alice, last_name=f"Окуневский{index}") for index in range(30)]
+    for card in cards[-20:]:
+        client_archive(actor=alice, client=card)
+    ada = type(ada).objects.get(pk=ada.pk)
+    expected = [c.pk for c in reversed(cards[:10])]
+
+    seen, cursor = [], None
+    while True:
+        page = client_list(user=ada, filters={"q": "окуне"}, limit=3, cursor=cursor)
+        seen += [c.pk for c in page.items]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+
+    assert seen == expected
+    everything = client_list(user=ada, filters={"q": "окуне", "archived": "all"}, limit=40)
+    assert [c.pk for c in everything.items] == [c.pk for c in reversed(cards)]
