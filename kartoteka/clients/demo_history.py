@@ -3,9 +3,9 @@ rendered, invoices, payments, surveys and recommendations, each with its timelin
 
 `history_bulk_create` writes the rows the services would write (totals computed with
 kartoteka.core.money, base-currency amounts, the timeline line with the services' kind and
-title) in batches with `executemany`, ids assigned here: for an otherwise idle database, like
-demo.cards_bulk_create. Documents are left out (they need files); their timeline lines are
-tested elsewhere.
+title) in batches (COPY on PostgreSQL, `executemany` elsewhere), ids assigned here: for an
+otherwise idle database, like demo.cards_bulk_create. Documents are left out (they need
+files); their timeline lines are tested elsewhere.
 """
 
 import datetime
@@ -112,6 +112,18 @@ class _Table:
                 row[index] = convert(row[index])
         return row
 
+    def insert(self, cursor: Any, rows: list[list[Any]]) -> None:
+        """COPY on PostgreSQL (several times faster than row-by-row statements, and what
+        makes 10,000,000 events a matter of minutes), one prepared INSERT elsewhere."""
+        if connection.vendor != "postgresql":
+            cursor.executemany(self.sql, rows)
+            return
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(c) for c in self.columns)
+        with cursor.copy(f"COPY {quote(self.model._meta.db_table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     @property
     def sql(self) -> str:
         quote = connection.ops.quote_name
@@ -184,6 +196,8 @@ class _HistoryMaker:
         self.rng = random.Random(seed)
         self.kinds = list(KIND_WEIGHTS)
         self.weights = list(KIND_WEIGHTS.values())
+        # Translated once: a lazy label formatted per event was a gettext call per event.
+        self.interaction_labels = {kind: str(label) for kind, label in Interaction.Kind.choices}
 
     def _id(self, model: type[models.Model]) -> int:
         value = self.ids[model]
@@ -226,7 +240,7 @@ class _HistoryMaker:
         subject = rng.choice(SUBJECTS)
         outcome = rng.choice(OUTCOMES)
         pk = self._id(Interaction)
-        label = dict(Interaction.Kind.choices)[kind]
+        label = self.interaction_labels[kind]
         return (
             Interaction,
             pk,
@@ -568,7 +582,7 @@ def history_bulk_create(
             with transaction.atomic(), connection.cursor() as cursor:
                 for model in MODELS:
                     if batch.rows[model]:
-                        cursor.executemany(tables[model].sql, batch.rows[model])
+                        tables[model].insert(cursor, batch.rows[model])
             last_number = batch.last_order_number
             total += batch.events
             if progress:

@@ -1,11 +1,15 @@
-"""Template helpers of the card page: money with its currency sign, timeline icons."""
+"""Template helpers of the card page: money with its currency sign, timeline icons, the
+timeline's events."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.utils.formats import number_format
-from django.utils.safestring import mark_safe
+from django.utils.formats import date_format, number_format, time_format
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import localtime
 
 register = template.Library()
 
@@ -64,3 +68,70 @@ TIMELINE_ICONS = {
 def timeline_icon(kind: str) -> str:
     """The icon of a timeline event's kind, as markup (decorative: hidden from readers)."""
     return TIMELINE_ICONS.get(kind, TIMELINE_ICONS["document"])
+
+
+_EVENT = (
+    '            <li class="tl-event tl-{kind}">\n'
+    "              {icon}\n"
+    '              <div class="tl-body">\n'
+    '                <div class="tl-head">\n'
+    "                  {title}\n"
+    "                  {amount}\n"
+    "                </div>\n"
+    "                {summary}\n"
+    '                <div class="tl-meta">\n'
+    "                  {time}\n"
+    "                  {author}\n"
+    "                </div>\n"
+    "              </div>\n"
+    "            </li>\n"
+)
+
+
+def _text(value: Any) -> str:
+    return conditional_escape(value if isinstance(value, str) else str(value))
+
+
+@register.simple_tag
+def timeline_events(events: Iterable[Any]) -> SafeString:
+    """The timeline's events of one day, built in Python: the markup the template loop
+    wrote (tested against it in test_timeline), without a variable lookup, filter and
+    escape per field of each of the page's thirty events. `event.link` and
+    `event.has_time` are set by the view."""
+    out = []
+    for event in events:
+        kind = event.kind
+        title = _text(event.display_title)
+        if event.link:
+            target = ' target="_blank" rel="noopener"' if kind == "document" else ""
+            title = f'<a class="tl-title" href="{escape(event.link)}"{target}>{title}</a>'
+        else:
+            title = f'<span class="tl-title">{title}</span>'
+        amount = ""
+        if event.amount is not None:
+            amount = f'<span class="tl-amount">{escape(money(event.amount, event.currency))}</span>'
+        summary = ""
+        if event.summary:
+            summary = f'<div class="tl-summary">{_text(event.display_summary)}</div>'
+        moment = ""
+        if event.has_time:
+            local = localtime(event.occurred_at)  # as the template's date filters show it
+            moment = (
+                f'<time datetime="{escape(date_format(local, "c"))}">'
+                f"{escape(time_format(local, 'TIME_FORMAT'))}</time>"
+            )
+        author = ""
+        if event.author:
+            author = ("· " if event.has_time else "") + _text(event.author)
+        out.append(
+            _EVENT.format(
+                kind=escape(kind),
+                icon=timeline_icon(kind),
+                title=title,
+                amount=amount,
+                summary=summary,
+                time=moment,
+                author=author,
+            )
+        )
+    return mark_safe("".join(out))

@@ -189,3 +189,64 @@ def test_manager_sees_teammates_cards_even_without_a_team(alice, mallory, charli
     assert outsider.pk not in visible
     assert client_get(user=mallory, pk=teamless.pk) == teamless
     assert [c.pk for c in client_list(user=charlie, filters={}).items] == [outsider.pk]
+
+
+def test_name_search_query_count(ada, alice, django_assert_num_queries):
+    """A name-fragment search that fills its page: on PostgreSQL the first id window (which
+    also reads the newest id) in one statement, then the cards, their tags and contacts; on
+    SQLite the FTS join, tags and contacts. No transaction and no SET LOCAL around it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for index in range(12):
+        make_person(alice, last_name=f"Окуневский{index}")
+    make_person(alice, last_name="Другой")
+    ada = type(ada).objects.get(pk=ada.pk)
+    expected = 4 if connection.vendor == "postgresql" else 3
+    with CaptureQueriesContext(connection) as queries, django_assert_num_queries(expected):
+        page = client_list(user=ada, filters={"q": "окуне"}, limit=10)
+    assert [c.last_name for c in page.items] == [f"Окуневский{i}" for i in range(11, 1, -1)]
+    assert page.next_cursor is not None
+    statements = [q["sql"].lstrip().upper() for q in queries.captured_queries]
+    assert not [s for s in statements if s.startswith(("SET", "BEGIN", "SAVEPOINT"))]
+    rest = client_list(user=ada, filters={"q": "окуне"}, limit=10, cursor=page.next_cursor)
+    assert [c.last_name for c in rest.items] == ["Окуневский1", "Окуневский0"]
+    assert rest.next_cursor is None
+
+
+def test_name_search_on_an_empty_base(ada):
+    assert client_list(user=ada, filters={"q": "окуне"}).items == []
+
+
+def test_card_fetch_is_one_query_without_order(alice, django_assert_num_queries):
+    card = make_person(alice, last_name="Один")
+    alice = type(alice).objects.get(pk=alice.pk)
+    alice.team_ids()
+    with django_assert_num_queries(1) as queries:
+        assert client_get(user=alice, pk=card.pk) == card
+    assert "ORDER BY" not in queries.captured_queries[0]["sql"]
+
+
+@pytest.mark.parametrize("bucket", [2048, 4])
+def test_an_administrators_small_windows_skip_archived_matches(ada, alice, monkeypatch, bucket):
+    """An administrator without filters gets id windows barely larger than the page (on
+    PostgreSQL); archived matches drop out of them, and further windows fill the page: no
+    card is lost, the order stays."""
+    monkeypatch.setattr("kartoteka.clients.selectors.SEARCH_BUCKET", bucket)
+    cards = [make_person(alice, last_name=f"Окуневский{index}") for index in range(30)]
+    for card in cards[-20:]:
+        client_archive(actor=alice, client=card)
+    ada = type(ada).objects.get(pk=ada.pk)
+    expected = [c.pk for c in reversed(cards[:10])]
+
+    seen, cursor = [], None
+    while True:
+        page = client_list(user=ada, filters={"q": "окуне"}, limit=3, cursor=cursor)
+        seen += [c.pk for c in page.items]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+
+    assert seen == expected
+    everything = client_list(user=ada, filters={"q": "окуне", "archived": "all"}, limit=40)
+    assert [c.pk for c in everything.items] == [c.pk for c in reversed(cards)]

@@ -219,6 +219,59 @@ def test_section_shows_chips_events_and_load_more(web_client_for, alice, card):
     assert 'aria-current="true">All</a>' in html
 
 
+# The template loop the events were rendered with before card_tags.timeline_events.
+_FORMER_EVENT_LOOP = """{% load card_tags %}{% for event in events %}
+            <li class="tl-event tl-{{ event.kind }}">
+              {{ event.kind|timeline_icon }}
+              <div class="tl-body">
+                <div class="tl-head">
+                  {% if event.link %}<a class="tl-title" href="{{ event.link }}"{% if event.kind == "document" %} target="_blank" rel="noopener"{% endif %}>{{ event.display_title }}</a>{% else %}<span class="tl-title">{{ event.display_title }}</span>{% endif %}
+                  {% if event.amount is not None %}<span class="tl-amount">{{ event.amount|money:event.currency }}</span>{% endif %}
+                </div>
+                {% if event.summary %}<div class="tl-summary">{{ event.display_summary }}</div>{% endif %}
+                <div class="tl-meta">
+                  {% if event.has_time %}<time datetime="{{ event.occurred_at|date:'c' }}">{{ event.occurred_at|time:"TIME_FORMAT" }}</time>{% endif %}
+                  {% if event.author %}{% if event.has_time %}· {% endif %}{{ event.author }}{% endif %}
+                </div>
+              </div>
+            </li>
+          {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "zh-hans"])
+def test_events_markup_is_the_former_template_loops(alice, card, language):
+    """The events are built in Python (card_tags.timeline_events): the same markup as the
+    template loop, for every kind, with and without link, amount, summary, time and author,
+    escaped, in the reader's language and time zone."""
+    from decimal import Decimal
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from kartoteka.clients.templatetags.card_tags import timeline_events
+
+    events = add_events(card, 2 * len(KINDS), author=alice)
+    events += add_events(card, 3, start=NOW - datetime.timedelta(days=30))
+    for index, event in enumerate(events):
+        event.link = "" if index % 3 == 0 else f"/somewhere/{index}?a=1&b=<2>"
+        event.has_time = index % 4 != 1
+        if index % 2:
+            event.amount, event.currency = Decimal("12345.5"), ["RUB", "USD", "XYZ"][index % 3]
+        if index % 5 == 0:
+            event.summary = ""
+        if index % 6 == 0:
+            event.title = 'Счёт <b>"№ 1"</b> & Co'
+        if index >= 2 * len(KINDS):
+            event.author = None
+    with translation.override(language):
+        former = Template(_FORMER_EVENT_LOOP).render(Context({"events": events}))
+        built = timeline_events(events)
+    assert "&lt;b&gt;" in built
+    assert "<b>" not in built
+    assert 'target="_blank" rel="noopener"' in built
+    assert built.split() == former.split()
+
+
 def test_load_more_answers_only_the_next_events(web_client_for, alice, card):
     add_events(card, 35)
     web = web_client_for(alice)

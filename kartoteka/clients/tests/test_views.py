@@ -348,11 +348,11 @@ def test_detail_history_names_the_change(alice, bob, web_client_for):
 # Session, user, teams; the visible card with its references, tags,
 # contacts, visible people; the history with actors. Plus one query per kind of reference
 # (users, teams, companies) that the shown history changed, never one per row.
-# 9 for the card itself, 8 for its summary header (clients/summary.py), 1 for the first
-# timeline page (the other history sections load themselves afterwards). The business
-# settings row exists, as it does after first use. Plus 3 for the audit trail's "view" event
+# 9 for the card itself, 2 for its summary header (clients/summary.py: the single figures in
+# one statement, the invoices that may be overdue), 1 for the first timeline page (the other
+# history sections load themselves afterwards). Plus 3 for the audit trail's "view" event
 # (lock the chain head, insert the event, move the head).
-DETAIL_QUERIES = 17 + 3
+DETAIL_QUERIES = 11 + 3
 
 
 def test_detail_query_count_does_not_grow(alice, web_client_for, django_assert_num_queries):
