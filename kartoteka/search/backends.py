@@ -9,14 +9,45 @@ import re
 
 import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
-from kartoteka.clients.normalize import digits
+from kartoteka.clients.normalize import digits, normalize_email
 from kartoteka.search.text import variants, words
 
 _PHONEISH = re.compile(r"^[\d\s()+\-.]+$")
+_WHOLE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+# More cards than this with one address is not a search any more but a mailing list.
+EMAIL_MATCHES = 1000
+
+
+def whole_email(query: str) -> str | None:
+    """The query as a normalised address when it is one whole email address, else None.
+
+    Such a query asks for the card(s) with that address: it is answered from the contacts'
+    (kind, normalized) index, exactly, in a fraction of a millisecond, where a substring
+    search of the documents must intersect the trigram lists of some twenty trigrams
+    ("yan", ".ru", ...) that half the base shares (10–30 ms on PostgreSQL at a million
+    cards). A part of an address ("ivanov@", "@mail.ru", "ivanov@mail") is still searched
+    as a substring."""
+    text = query.strip()
+    if not _WHOLE_EMAIL.match(text):
+        return None
+    try:
+        return normalize_email(text)
+    except ValidationError:
+        return None
+
+
+def _email_owners(email: str) -> Q:
+    from kartoteka.clients.models import ContactPoint
+
+    # Read first: a list of a few ids lets the planner start from the primary key, where a
+    # subquery could have it walk the cards in list order looking for them.
+    owners = ContactPoint.objects.filter(kind=ContactPoint.Kind.EMAIL, normalized=email)
+    return Q(pk__in=list(owners.order_by().values_list("client_id", flat=True)[:EMAIL_MATCHES]))
 
 
 def _phone_terms(query: str) -> list[str]:
@@ -63,6 +94,9 @@ def _fts_expression(groups: list[list[str]]) -> str:
 
 def match_filter(query: str) -> Q | None:
     """A Q on Client narrowing to cards matching `query`, or None when the query is empty."""
+    email = whole_email(query)
+    if email is not None:
+        return _email_owners(email)
     groups, short = parse_query(query)
     if not groups and not short:
         return None
@@ -115,9 +149,10 @@ def fts_join_expression(query: str) -> str | None:
     so a caller may drive the query from the FTS table (see clients.selectors.client_list).
 
     None on other databases, for queries with no word of three characters or more (prefix
-    fallback) and for bare numbers (which `match_filter` also matches as card numbers).
+    fallback), for bare numbers (which `match_filter` also matches as card numbers) and for
+    whole email addresses (looked up among the contacts, see `whole_email`).
     """
-    if connection.vendor != "sqlite":
+    if connection.vendor != "sqlite" or whole_email(query) is not None:
         return None
     groups, _short = parse_query(query)
     if not groups:
@@ -133,7 +168,7 @@ def document_filter(query: str) -> Q | None:
     answered by the documents alone, so a caller may page through matching ids first
     (see clients.selectors.client_list). None on SQLite and where `fts_join_expression`
     would be None."""
-    if connection.vendor == "sqlite":
+    if connection.vendor == "sqlite" or whole_email(query) is not None:
         return None
     groups, _short = parse_query(query)
     if not groups:

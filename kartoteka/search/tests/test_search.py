@@ -125,6 +125,40 @@ def test_contacts_and_registration_numbers(alice, base, query, expected):
     assert found(alice, query) == expected
 
 
+def test_a_whole_address_finds_its_owner_and_a_part_of_one_is_a_substring(alice, base):
+    """A whole address means the card with that address (looked up among the contacts, not
+    in the documents): a longer address that merely contains it is not that client."""
+    make_person(
+        alice,
+        last_name="Сыроежкин",
+        first_name="Иван",
+        middle_name="",
+        contacts=[{"kind": "email", "value": "aivan.ivanov@mail.ru"}],
+    )
+
+    assert found(alice, " Ivan.Ivanov@Mail.RU ") == ["Иванов Иван Петрович"]
+    assert found(alice, "aivan.ivanov@mail.ru") == ["Сыроежкин Иван"]
+    assert found(alice, "ivan.ivanov@mail") == ["Иванов Иван Петрович", "Сыроежкин Иван"]
+    assert found(alice, "ivanov@") == ["Иванов Иван Петрович", "Сыроежкин Иван"]
+    assert found(alice, "nobody@mail.ru") == []
+
+
+def test_a_whole_address_respects_visibility_and_archive(alice, charlie, base):
+    assert found(charlie, "ivan.ivanov@mail.ru") == []
+
+    client_archive(actor=alice, client=base["ivanov"])
+
+    assert found(alice, "ivan.ivanov@mail.ru") == []
+    assert found(alice, "ivan.ivanov@mail.ru", archived="yes") == ["Иванов Иван Петрович"]
+
+
+def test_a_whole_address_is_a_few_statements(alice, base, django_assert_num_queries):
+    # the address's owners, the cards (alice's teams in a subquery), their tags and contacts
+    with django_assert_num_queries(4):
+        page = client_list(user=alice, filters={"q": "ivan.ivanov@mail.ru"})
+        assert [c.display_name for c in page.items] == ["Иванов Иван Петрович"]
+
+
 def test_card_number(alice, base):
     number = base["smith"].number
 
