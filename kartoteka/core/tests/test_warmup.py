@@ -2,8 +2,8 @@
 loaded, and the process's objects are frozen out of the cycle collector's way."""
 
 import gc
-import io
 import importlib
+import io
 
 import pytest
 
@@ -52,9 +52,14 @@ def test_the_wsgi_application_is_ready_and_answers(unfrozen, db, settings):
         responses.append(status)
 
     environ = {
-        "REQUEST_METHOD": "GET", "PATH_INFO": "/accounts/login/", "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "QUERY_STRING": "",
-    }  # fmt: skip
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/accounts/login/",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+    }
     body = b"".join(module.application(environ, start_response))
 
     assert gc.get_freeze_count() > 10_000
