@@ -35,6 +35,7 @@ from unidecode import unidecode
 from kartoteka.accounts.models import Team, User
 from kartoteka.accounts.services import team_get_or_create, user_create
 from kartoteka.clients.models import CardNumberCounter, Client, ContactPoint
+from kartoteka.core.bulk import fts_trigger_sql, insert_rows
 from kartoteka.core.changelog import snapshot
 from kartoteka.core.context import current_channel, current_request_id
 from kartoteka.core.models import ObjectChange, Tag
@@ -783,36 +784,6 @@ def _json_converter(model_field: Any) -> Callable[[Any], Any]:
     return convert
 
 
-def _insert(cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert rows: COPY on PostgreSQL (a third of the cost of row-by-row statements),
-    one prepared INSERT run for every row elsewhere."""
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(c) for c in columns)
-    if connection.vendor == "postgresql":
-        with cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    placeholders = ", ".join(["%s"] * len(columns))
-    cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})", rows)
-
-
-def _fts_trigger_sql() -> str | None:
-    """SQLite: the trigger that copies new search entries into the FTS table, if present.
-
-    FTS5 flushes its pending terms at every trigger-driven statement, which makes bulk
-    inserts three times slower than inserting into the FTS table directly.
-    """
-    if connection.vendor != "sqlite":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'search_fts_ai'"
-        )
-        found = cursor.fetchone()
-    return found[0] if found else None
-
-
 @dataclass
 class _Batch:
     clients: list[list[Any]]
@@ -918,25 +889,24 @@ def card_rows_insert(
 ) -> None:
     """Insert cards as `_RowMaker` rows, with their contacts, search entries and tags.
 
-    Call inside a transaction: on SQLite the FTS trigger (`_fts_trigger_sql`) is dropped and
-    re-created around the direct FTS insert, all or nothing. Shared by this loader and the
-    import (kartoteka.imports), so both write exactly what `client_create` writes.
+    Call inside a transaction: on SQLite the FTS trigger (`core.bulk.fts_trigger_sql`) is
+    dropped and re-created around the direct FTS insert, all or nothing.
     """
     client_columns = [f.column for f in Client._meta.concrete_fields]
     contact_columns = [f.column for f in ContactPoint._meta.concrete_fields]
     entry_table = SearchEntry._meta.db_table
-    _insert(cursor, Client._meta.db_table, client_columns, clients)
+    insert_rows(cursor, Client._meta.db_table, client_columns, clients)
     if contacts:
-        _insert(cursor, ContactPoint._meta.db_table, contact_columns, contacts)
+        insert_rows(cursor, ContactPoint._meta.db_table, contact_columns, contacts)
     if trigger_sql:
         cursor.execute("DROP TRIGGER search_fts_ai")
-        _insert(cursor, entry_table, ["client_id", "document"], entries)
+        insert_rows(cursor, entry_table, ["client_id", "document"], entries)
         cursor.executemany("INSERT INTO search_fts (rowid, document) VALUES (%s, %s)", entries)
         cursor.execute(trigger_sql)
     else:
-        _insert(cursor, entry_table, ["client_id", "document"], entries)
+        insert_rows(cursor, entry_table, ["client_id", "document"], entries)
     if tags:
-        _insert(cursor, Client.tags.through._meta.db_table, ["client_id", "tag_id"], tags)
+        insert_rows(cursor, Client.tags.through._meta.db_table, ["client_id", "tag_id"], tags)
 
 
 def cards_bulk_create(
@@ -957,7 +927,7 @@ def cards_bulk_create(
     to meanwhile (first start, the benchmark): ids are assigned here, not by the database.
     With `parallel` (POSIX only), a forked child builds the rows while this process writes.
     """
-    trigger_sql = _fts_trigger_sql()
+    trigger_sql = fts_trigger_sql()
 
     existing = Client.objects.count()
     trigram_index_sql = _trigram_index_sql() if existing == 0 else None

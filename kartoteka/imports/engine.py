@@ -35,6 +35,7 @@ from kartoteka.audit import services as audit_services
 from kartoteka.clients import permissions
 from kartoteka.clients import services as client_services
 from kartoteka.clients.models import CardNumberCounter, Client, ContactPoint
+from kartoteka.core.bulk import fts_trigger_sql, insert_rows
 from kartoteka.core.changelog import _jsonable, snapshot
 from kartoteka.core.context import change_context, current_channel, current_request_id
 from kartoteka.core.models import ObjectChange, Tag
@@ -357,34 +358,6 @@ CHANGE_COLUMNS = ["content_type_id", "object_id", "object_repr", "client_id", "a
 RECORD_COLUMNS = ["job_id", "client_id", "row", "action", "before"]
 
 
-def _insert(cursor: Any, table: str, columns: list[str], rows: list[Any]) -> None:
-    """Insert rows as they are: COPY on PostgreSQL, one prepared INSERT run for all rows
-    elsewhere (a fraction of bulk_create's cost per row)."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(c) for c in columns)
-    if connection.vendor == "postgresql":
-        with cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    placeholders = ", ".join(["%s"] * len(columns))
-    cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})", rows)
-
-
-def _fts_trigger_sql() -> str | None:
-    """SQLite: the trigger that copies new search entries into the FTS table, if present."""
-    if connection.vendor != "sqlite":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'search_fts_ai'"
-        )
-        found = cursor.fetchone()
-    return found[0] if found else None
-
-
 class Writer:
     """Writes batches of prepared rows for one import run."""
 
@@ -394,7 +367,7 @@ class Writer:
         self.actor: User = job.created_by
         self.match_by = list(job.match_by)
         self.defaults = card_defaults(job)
-        self.trigger_sql = _fts_trigger_sql()
+        self.trigger_sql = fts_trigger_sql()
         self.content_type = ContentType.objects.get_for_model(Client)
         self.tag_ids: dict[str, int] = {}
         self.touched = set(ImportedCard.objects.filter(job=job).values_list("client_id", flat=True))
@@ -572,23 +545,23 @@ class Writer:
             for key in row_keys(row, self.match_by):
                 result.created_keys.setdefault(key, pk)
         with connection.cursor() as cursor:
-            _insert(cursor, Client._meta.db_table, CLIENT_COLUMNS, client_rows)
-            _insert(cursor, ContactPoint._meta.db_table, CONTACT_COLUMNS, contact_rows)
+            insert_rows(cursor, Client._meta.db_table, CLIENT_COLUMNS, client_rows)
+            insert_rows(cursor, ContactPoint._meta.db_table, CONTACT_COLUMNS, contact_rows)
             if self.trigger_sql:
                 # FTS5 flushes its pending terms at every trigger-driven statement: the
                 # entries go into the FTS table directly, the trigger is back before the
                 # batch commits (a crash in between rolls both back).
                 cursor.execute("DROP TRIGGER search_fts_ai")
-                _insert(cursor, SearchEntry._meta.db_table, ["client_id", "document"], entries)
+                insert_rows(cursor, SearchEntry._meta.db_table, ["client_id", "document"], entries)
                 cursor.executemany(
                     "INSERT INTO search_fts (rowid, document) VALUES (%s, %s)", entries
                 )
                 cursor.execute(self.trigger_sql)
             else:
-                _insert(cursor, SearchEntry._meta.db_table, ["client_id", "document"], entries)
-            _insert(cursor, Client.tags.through._meta.db_table, ["client_id", "tag_id"], tags)
-            _insert(cursor, ObjectChange._meta.db_table, CHANGE_COLUMNS, changes)
-            _insert(cursor, ImportedCard._meta.db_table, RECORD_COLUMNS, records)
+                insert_rows(cursor, SearchEntry._meta.db_table, ["client_id", "document"], entries)
+            insert_rows(cursor, Client.tags.through._meta.db_table, ["client_id", "tag_id"], tags)
+            insert_rows(cursor, ObjectChange._meta.db_table, CHANGE_COLUMNS, changes)
+            insert_rows(cursor, ImportedCard._meta.db_table, RECORD_COLUMNS, records)
         self.touched.update(client_ids)
         self.decided.update(client_ids)
         result.created += len(creates)
@@ -780,15 +753,15 @@ class Writer:
                                   for f in contact_fields]  # fmt: skip
                         (added if pk in card.added else changed).append(values)
                 names = [f.column for f in contact_fields]
-                _insert(cursor, ContactPoint._meta.db_table, names, added)
+                insert_rows(cursor, ContactPoint._meta.db_table, names, added)
                 if changed:
                     assignments = ", ".join(f"{connection.ops.quote_name(n)} = %s" for n in names)
                     cursor.executemany(
                         f"UPDATE {ContactPoint._meta.db_table} SET {assignments} WHERE id = %s",
                         [[*values, values[0]] for values in changed],
                     )
-            _insert(cursor, ObjectChange._meta.db_table, CHANGE_COLUMNS, self.pending_changes)
-            _insert(cursor, ImportedCard._meta.db_table, RECORD_COLUMNS, self.pending_records)
+            insert_rows(cursor, ObjectChange._meta.db_table, CHANGE_COLUMNS, self.pending_changes)
+            insert_rows(cursor, ImportedCard._meta.db_table, RECORD_COLUMNS, self.pending_records)
         if dirty:
             SearchEntry.objects.bulk_create(
                 [
