@@ -255,7 +255,9 @@ class ClientFilters(Schema):
     """The client list's filters: the same vocabulary as the web list (ClientFilterSet)."""
 
     q: str | None = Field(
-        None, description="Search: name fragment, phone digits, email, number, INN…"
+        None,
+        description="Search: name fragment, phone digits, email (a whole address finds the "
+        "cards with exactly that address, a part of one is searched anywhere), number, INN…",
     )
     kind: ClientKind | None = None
     status: list[ClientStatus] = Field(default_factory=list, description="Repeatable.")
