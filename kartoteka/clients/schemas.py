@@ -13,7 +13,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from kartoteka.clients import permissions
-from kartoteka.clients.models import Client, ContactPoint
+from kartoteka.clients.models import Client, ContactPoint, tags_of
 
 # The models' choices spelt out as literals: OpenAPI inlines them, where enums named alike
 # (Client.Kind, ContactPoint.Kind) would overwrite each other's schema. A test keeps them equal.
@@ -111,7 +111,7 @@ class ClientSummaryOut(Schema):
 
     @staticmethod
     def resolve_tags(obj: Client) -> list[str]:
-        return [tag.name for tag in obj.tags.all()]
+        return [tag.name for tag in tags_of(obj)]
 
     @staticmethod
     def resolve_url(obj: Client, context: Any) -> str:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kartoteka.clients import permissions
-from kartoteka.clients.models import Client, ContactPoint
+from kartoteka.clients.models import Client, ContactPoint, tags_of
 
 register = template.Library()
 
@@ -187,7 +187,7 @@ def client_rows(clients: list[Client]) -> str:
         phone = primary_of(contacts, "phone")
         email = primary_of(contacts, "email")
         updated = timezone.localtime(client.updated_at)
-        tags = "".join(f'<span class="tag">{escape(tag.name)}</span>' for tag in client.tags.all())
+        tags = "".join(f'<span class="tag">{escape(tag.name)}</span>' for tag in tags_of(client))
         status = statuses.get(client.status) or format_html(
             '<span class="badge badge-{}">{}</span>', client.status, client.get_status_display()
         )
