@@ -153,8 +153,9 @@ def test_a_whole_address_respects_visibility_and_archive(alice, charlie, base):
 
 
 def test_a_whole_address_is_a_few_statements(alice, base, django_assert_num_queries):
-    # the address's owners, the cards (alice's teams in a subquery), their tags and contacts
-    with django_assert_num_queries(4):
+    # the address's owners, the cards (alice's teams in a subquery), their tags, contacts,
+    # responsible users and teams
+    with django_assert_num_queries(6):
         page = client_list(user=alice, filters={"q": "ivan.ivanov@mail.ru"})
         assert [c.display_name for c in page.items] == ["Иванов Иван Петрович"]
 
