@@ -1,5 +1,6 @@
 """The clients' commands: reindex and bench (timings are reported, never asserted)."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -59,6 +60,7 @@ def test_bench_runs_end_to_end_and_reports_every_scenario(db, tmp_path):
     report = report_file.read_text(encoding="utf-8")
     assert Client.objects.count() >= 300
     assert "| Scenario | User | Median ms | p95 ms | Target p95 | Result | Rows |" in report
+    assert re.search(r"- CPU reference before/after measuring: \d+ / \d+ ms", report)
     for scenario in SCENARIOS:
         for role in ("admin", "employee"):
             assert f"| {scenario.title} | {role} |" in report, (scenario.title, role)

@@ -663,6 +663,7 @@ class Bench:
         # As a web worker starts (kartoteka.wsgi): what requests read on first use loaded,
         # and the process's objects frozen out of the cycle collector's way.
         process_ready()
+        self.cpu_before = cpu_reference_ms()
         self.load_before = _load_average()
         results: list[Result] = []
         for role, user in (("admin", self.admin), ("employee", self.employee)):
@@ -679,6 +680,7 @@ class Bench:
                     f"p95 {result.p95:.1f} ms"
                 )
         self.load_after = _load_average()
+        self.cpu_after = cpu_reference_ms()
         return self.report(results)
 
     def report(self, results: list[Result]) -> str:
@@ -702,6 +704,9 @@ class Bench:
             f"- History: {self.history}",
             f"- Machine load average (1 min) before/after measuring: {self.load_before} / "
             f"{self.load_after} (other processes share the 2 cores)",
+            f"- CPU reference before/after measuring: {self.cpu_before:.0f} / "
+            f"{self.cpu_after:.0f} ms (`cpu_reference_ms`, a fixed pure-Python workload: "
+            "compare runs of different days beside it)",
             f"- {self.repeat} samples per scenario and user after {WARM_UP} warm-up calls; "
             "server-side time, queryset evaluated; 'rows' is the mean number of rows returned.",
             "",
@@ -736,6 +741,21 @@ def _big_cache() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+def cpu_reference_ms(rounds: int = 5) -> float:
+    """The median time of a fixed pure-Python workload (string, dict and integer work, as
+    building a page is), in ms. The machines here are shared hosts whose speed differs
+    from day to day and minute to minute: a benchmark's figures are read beside this."""
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        table: dict[str, int] = {}
+        for i in range(200_000):
+            key = f"k{i % 5000}"
+            table[key] = table.get(key, 0) + len(key) * i
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
 
 
 def _load_average() -> str:
